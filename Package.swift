@@ -1,0 +1,49 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "PromptEvents",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "PromptEvents", targets: ["PromptEvents"]),
+        .library(name: "PromptEventsServer", targets: ["PromptEventsServer"]),
+        .executable(name: "prompt-listen", targets: ["PromptListen"]),
+    ],
+    targets: [
+        // Pure: event kinds, models, JSON, authentication, the transport-free receiver.
+        .target(name: "PromptEvents"),
+        // Declarations Glibc does not export (epoll, eventfd, accept4). No logic.
+        .target(name: "CPromptEventsLinux"),
+        // Everything that touches the operating system: sockets, HTTP/1.1, the journal.
+        .target(
+            name: "PromptEventsServer",
+            dependencies: [
+                "PromptEvents",
+                .target(name: "CPromptEventsLinux", condition: .when(platforms: [.linux])),
+            ]
+        ),
+        .executableTarget(
+            name: "PromptListen",
+            dependencies: ["PromptEvents", "PromptEventsServer"],
+            path: "Sources/prompt-listen"
+        ),
+        .testTarget(
+            name: "PromptEventsTests",
+            dependencies: ["PromptEvents"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "PromptEventsServerTests", dependencies: ["PromptEventsServer"]),
+        .testTarget(name: "PromptListenTests", dependencies: ["PromptListen"]),
+    ]
+)
+
+for target in package.targets where target.name != "CPromptEventsLinux" {
+    var settings = target.swiftSettings ?? []
+    // SE-0335: existential types must be spelled `any P`.
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    // SE-0444: a file sees only the members of modules it imports itself.
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    // SE-0409: imports are internal unless written `public import`.
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}
