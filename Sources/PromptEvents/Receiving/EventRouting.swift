@@ -1,0 +1,71 @@
+/// How a request's event kind is found: from its path below a base path, or from the
+/// `Prompt-EventType` header.
+///
+/// Prompt.io posts each event to `{base URL}/{event path}` and also names the event in
+/// `Prompt-EventType`. The rules, in order:
+///
+/// 1. The path is taken relative to ``basePath``; leading, trailing and doubled slashes and any
+///    query string are ignored. A path outside the base path is not an event (404).
+/// 2. A non-empty remainder is the kind — **the path wins** over the header, because it is the
+///    route the endpoint subscribed to. A different header value is kept on the event as
+///    ``AnyEvent/declaredKind`` so it can be logged.
+/// 3. A request to the base path itself takes its kind from the header.
+/// 4. With neither, there is no event kind (404).
+///
+/// An unfamiliar path is always a valid kind, never an error.
+public struct EventRouting: Sendable, Hashable {
+    /// The path below which events arrive, for example `/` or `/hooks/prompt`.
+    public var basePath: String {
+        didSet { baseSegments = Self.segments(basePath) }
+    }
+    private var baseSegments: [Substring]
+
+    /// Creates routing below a base path.
+    ///
+    /// - Parameter basePath: The path prefix; `/` (the default) means events arrive at `/{kind}`.
+    public init(basePath: String = "/") {
+        self.basePath = basePath
+        self.baseSegments = Self.segments(basePath)
+    }
+
+    /// The result of resolving a request's kind.
+    public enum Resolution: Sendable, Hashable {
+        /// The kind, from the path or the header.
+        case kind(EventKind)
+        /// The path is not below the base path.
+        case outsideBasePath
+        /// The request is for the base path itself and has no `Prompt-EventType` header.
+        case missingKind
+    }
+
+    /// Resolves the kind of a request.
+    ///
+    /// - Parameters:
+    ///   - target: The request target, for example `/hooks/message/added?x=1`.
+    ///   - headers: The request headers, for `Prompt-EventType`.
+    /// - Returns: The kind, or why there is none.
+    public func resolve(target: String, headers: Headers) -> Resolution {
+        guard let remainder = eventPath(target: target) else { return .outsideBasePath }
+        if !remainder.isEmpty { return .kind(EventKind(remainder)) }
+        if let header = headers[EventKind.headerName] {
+            let kind = EventKind(header.trimmingASCIIWhitespace())
+            if !kind.rawValue.isEmpty { return .kind(kind) }
+        }
+        return .missingKind
+    }
+
+    /// The part of the target's path below the base path, or `nil` when it is outside it.
+    ///
+    /// - Parameter target: The request target.
+    /// - Returns: The event path without surrounding slashes; empty for the base path itself.
+    public func eventPath(target: String) -> String? {
+        let path = target.prefix { $0 != "?" && $0 != "#" }
+        let segments = Self.segments(path)
+        guard segments.count >= baseSegments.count, segments.starts(with: baseSegments) else { return nil }
+        return segments.dropFirst(baseSegments.count).joined(separator: "/")
+    }
+
+    private static func segments(_ path: some StringProtocol) -> [Substring] {
+        Substring(path).split(separator: "/", omittingEmptySubsequences: true)
+    }
+}
