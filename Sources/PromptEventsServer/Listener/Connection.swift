@@ -1,0 +1,93 @@
+import PromptEvents
+
+/// One client connection's state, owned by the event loop thread alone.
+final class Connection {
+    /// What a connection may ask for: everything, or only health and metrics.
+    enum Role {
+        case events
+        case metricsOnly
+    }
+
+    /// One request's place in the response order; pipelined answers leave in request order.
+    struct Slot {
+        let sequence: UInt64
+        var bytes: [UInt8]?
+        var closeAfter: Bool
+        var record: RequestRecord?
+        let startedAt: UInt64
+    }
+
+    let fd: Int32
+    let generation: UInt64
+    let role: Role
+    var parser: RequestParser
+    /// The head of the request whose body is being read.
+    var head: RequestHead?
+    /// Whether `head` is for a reserved route (answered once its body, if any, is read).
+    var headIsReserved = false
+    /// When the current request's first byte arrived (monotonic nanoseconds), or `nil` between requests.
+    var requestStartedAt: UInt64?
+    /// When bytes last arrived.
+    var lastReadAt: UInt64
+    var slots: [Slot] = []
+    var nextSequence: UInt64 = 0
+    var output: [UInt8] = []
+    var outputOffset = 0
+    /// Whether the connection closes once `output` is sent.
+    var closeAfterFlush = false
+    /// Whether the connection no longer reads requests (a closing answer was queued).
+    var stopReading = false
+    var interest: UInt32 = 0
+
+    init(fd: Int32, generation: UInt64, role: Role, limits: HTTPLimits, now: UInt64) {
+        self.fd = fd
+        self.generation = generation
+        self.role = role
+        self.parser = RequestParser(limits: limits)
+        self.lastReadAt = now
+    }
+
+    /// Whether nothing is in progress: no partial request, no answer pending or unsent.
+    var isIdle: Bool {
+        requestStartedAt == nil && slots.isEmpty && outputOffset == output.count
+    }
+
+    /// Reserves the next response slot.
+    func reserveSlot(startedAt: UInt64) -> UInt64 {
+        let sequence = nextSequence
+        nextSequence += 1
+        slots.append(Slot(sequence: sequence, bytes: nil, closeAfter: false, record: nil, startedAt: startedAt))
+        return sequence
+    }
+
+    /// Fills a slot; returns false when it no longer exists.
+    func fill(_ sequence: UInt64, bytes: [UInt8], closeAfter: Bool, record: RequestRecord?) -> Bool {
+        guard let index = slots.firstIndex(where: { $0.sequence == sequence }) else { return false }
+        slots[index].bytes = bytes
+        slots[index].closeAfter = closeAfter
+        slots[index].record = record
+        return true
+    }
+
+    /// Moves the filled slots at the front into the output buffer, in order; returns their records.
+    func moveReadySlotsToOutput() -> [RequestRecord] {
+        var records: [RequestRecord] = []
+        var ready = 0
+        for slot in slots {
+            guard let bytes = slot.bytes else { break }
+            if outputOffset == output.count {
+                output.removeAll(keepingCapacity: true)
+                outputOffset = 0
+            }
+            output.append(contentsOf: bytes)
+            if let record = slot.record { records.append(record) }
+            ready += 1
+            if slot.closeAfter {
+                closeAfterFlush = true
+                break
+            }
+        }
+        slots.removeFirst(ready)
+        return records
+    }
+}

@@ -1,0 +1,227 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+package import PromptEvents
+import Synchronization
+
+/// Connects the event loop to the journal and the dispatcher, per acknowledgement mode:
+///
+/// - ``AcknowledgementMode/durable``: append to the journal, answer 2xx once the loop turn's
+///   group commit (`fdatasync`) succeeded, then dispatch from the journal;
+/// - ``AcknowledgementMode/afterHandlers``: append and commit, run the handlers, answer 2xx
+///   when all succeeded or 500 when one was dead-lettered;
+/// - ``AcknowledgementMode/inMemory``: nothing on disk; answer 2xx at once and dispatch.
+///
+/// De-duplication keys are the event kind plus the SHA-256 of the exact body; a duplicate is
+/// answered 2xx and not dispatched again.
+final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
+    // @unchecked: `uncommitted` is touched only on the event loop thread (the DeliverySink
+    // contract); `loop` is set once before the loop starts; everything else is immutable or
+    // thread-safe (Journal, Dispatcher, Metrics).
+
+    let journal: Journal?
+    private let dispatcher: Dispatcher
+    private let mode: AcknowledgementMode
+    private let metrics: Metrics
+    private let observer: @Sendable (ListenerEvent) -> Void
+    private var uncommitted: [(record: JournalRecord, ticket: Ticket)] = []
+    private weak var loop: EventLoop?
+
+    init(
+        receiver: WebhookReceiver,
+        configuration: WebhookListener.Configuration,
+        metrics: Metrics,
+        observer: @escaping @Sendable (ListenerEvent) -> Void
+    ) throws {
+        mode = configuration.acknowledgement
+        self.metrics = metrics
+        self.observer = observer
+        if mode == .inMemory {
+            journal = nil
+        } else {
+            var journalConfiguration = configuration.journal
+            journalConfiguration.droppedHeaderNames += receiver.authentication.secretHeaderNames
+            let journal = try Journal.open(at: configuration.journalDirectory, configuration: journalConfiguration, metrics: metrics)
+            let report = journal.recoveryReport
+            if !report.isClean { observer(.warning("journal recovery: \(report)")) }
+            self.journal = journal
+        }
+        dispatcher = Dispatcher(
+            handlers: ReceiverHandlers(receiver: receiver),
+            journal: journal,
+            configuration: configuration.dispatcher,
+            metrics: metrics
+        )
+    }
+
+    func attach(_ loop: EventLoop) {
+        self.loop = loop
+    }
+
+    func start() {
+        do {
+            try dispatcher.start()
+        } catch {
+            observer(.warning("cannot resume pending deliveries: \(error)"))
+        }
+    }
+
+    func stop(gracePeriod: Duration) {
+        let done = Mutex(false)
+        let dispatcher = self.dispatcher
+        Task {
+            await dispatcher.shutdown(gracePeriod: gracePeriod)
+            done.withLock { $0 = true }
+        }
+        // The loop thread is ours; waiting here keeps `run()` from returning before handlers stop.
+        while !done.withLock({ $0 }) { usleepMilliseconds(5) }
+        try? journal?.close()
+    }
+
+    // MARK: - DeliverySink
+
+    var isAccepting: Bool { true }
+
+    func accept(_ event: AnyEvent, ticket: Ticket) -> SinkDecision {
+        let delivery = Delivery(method: "POST", target: "/" + event.kind.rawValue, headers: event.headers, body: event.body, receivedAt: event.receivedAt)
+        guard let journal else {
+            let record = dispatcher.makeEphemeralRecord(for: delivery, kind: event.kind.rawValue)
+            dispatcher.enqueue(record)
+            return .respond(Self.accepted, deliveryID: record.id, duplicate: false)
+        }
+        let result: Journal.AppendResult
+        do {
+            result = try journal.append(
+                delivery,
+                kind: event.kind.rawValue,
+                deduplicationKey: Self.deduplicationKey(kind: event.kind, body: event.body),
+                acknowledgement: mode
+            )
+        } catch {
+            observer(.warning("journal append failed: \(error)"))
+            return .respond(Self.unavailable, deliveryID: nil, duplicate: false)
+        }
+        switch result {
+        case .duplicate(let original):
+            metrics.recordDuplicate()
+            // Answered after the commit, so the original is on disk before anyone hears 2xx.
+            return .respondAfterCommit(Self.duplicate, deliveryID: original)
+        case .appended(let record):
+            uncommitted.append((record, ticket))
+            return mode == .afterHandlers ? .respondLater(deliveryID: record.id) : .respondAfterCommit(Self.accepted, deliveryID: record.id)
+        }
+    }
+
+    func keepDeadLetter(_ delivery: Delivery, reason: String) -> Bool {
+        guard let journal else { return true }
+        do {
+            _ = try journal.append(delivery, kind: EventKind(delivery.path).rawValue, deadLetterReason: reason)
+            return true
+        } catch {
+            observer(.warning("journal append of a dead letter failed: \(error)"))
+            return false
+        }
+    }
+
+    func commit() -> WebhookResponse? {
+        guard let journal else { return nil }
+        let batch = uncommitted
+        uncommitted.removeAll(keepingCapacity: true)
+        do {
+            try journal.sync()
+        } catch {
+            observer(.warning("journal sync failed, answering 503: \(error)"))
+            for (_, ticket) in batch where mode == .afterHandlers {
+                loop?.complete(ticket, with: Self.unavailable)
+            }
+            return Self.unavailable
+        }
+        for (record, ticket) in batch {
+            if mode == .afterHandlers {
+                let dispatcher = self.dispatcher
+                let loop = self.loop
+                Task {
+                    let outcome = await dispatcher.submit(record)
+                    loop?.complete(ticket, with: Self.response(for: outcome))
+                }
+            } else {
+                dispatcher.enqueue(record)
+            }
+        }
+        return nil
+    }
+
+    // MARK: - Answers
+
+    static let accepted = WebhookResponse(status: 200, body: Array("OK\n".utf8))
+    static let duplicate = WebhookResponse(status: 200, headers: ["Prompt-Listen-Duplicate": "true"], body: Array("OK\n".utf8))
+    static let unavailable = WebhookResponse(status: 503, headers: ["Retry-After": "5"], body: Array("Journal unavailable\n".utf8))
+
+    static func response(for outcome: DeliveryOutcome) -> WebhookResponse {
+        switch outcome {
+        case .succeeded: accepted
+        case .failed: WebhookResponse(status: 500, body: Array("Handler failed\n".utf8))
+        case .interrupted: WebhookResponse(status: 503, headers: ["Retry-After": "5"], body: Array("Shutting down\n".utf8))
+        }
+    }
+
+    /// The kind, a zero byte, then the SHA-256 of the exact body.
+    static func deduplicationKey(kind: EventKind, body: [UInt8]) -> [UInt8] {
+        Array(kind.rawValue.utf8.prefix(31)) + [0] + SHA256.hash(body)
+    }
+}
+
+/// The receiver's handlers as the dispatcher sees them: names per record, and a way to run one.
+package struct ReceiverHandlers: DeliveryHandlers {
+    let receiver: WebhookReceiver
+
+    /// Wraps a receiver.
+    ///
+    /// - Parameter receiver: The receiver whose handlers run.
+    package init(receiver: WebhookReceiver) {
+        self.receiver = receiver
+    }
+
+    /// The names of the handlers registered for the record's kind, and catch-alls.
+    ///
+    /// - Parameter record: The delivery.
+    /// - Returns: Handler names, in registration order.
+    package func handlerNames(for record: JournalRecord) -> [String] {
+        receiver.handlers(for: EventKind(record.kind)).map(\.name)
+    }
+
+    /// Runs one handler on the record, parsing its journaled body.
+    ///
+    /// - Parameters:
+    ///   - name: The handler's name.
+    ///   - record: The delivery.
+    /// - Throws: ``HandlerError`` when the handler fails.
+    package func run(handler name: String, record: JournalRecord) async throws {
+        guard case .object(let json) = try JSONValue(parsing: record.body) else {
+            throw HandlerError(handlerName: name, kind: EventKind(record.kind), message: "The journaled body is not a JSON object.")
+        }
+        var event = AnyEvent(
+            kind: EventKind(record.kind),
+            json: json,
+            body: record.body,
+            headers: record.headers,
+            receivedAt: record.receivedAt,
+            deliveryID: record.id
+        )
+        event.deliveryID = record.id
+        try await receiver.run(handlerNamed: name, event: event)
+    }
+}
+
+func usleepMilliseconds(_ milliseconds: UInt32) {
+    var request = timespec(tv_sec: 0, tv_nsec: Int(milliseconds) * 1_000_000)
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) != 0 { request = remaining }
+}

@@ -1,0 +1,36 @@
+import PromptEvents
+
+/// Identifies one request's response slot across threads: the connection's descriptor, its
+/// generation (descriptors are reused after close), and the slot's sequence number.
+struct Ticket: Hashable, Sendable {
+    let fd: Int32
+    let generation: UInt64
+    let sequence: UInt64
+}
+
+/// What the loop should answer for an accepted event.
+enum SinkDecision {
+    /// Answer now.
+    case respond(WebhookResponse, deliveryID: UInt64?, duplicate: Bool)
+    /// Answer once the current batch is committed to disk (group commit).
+    case respondAfterCommit(WebhookResponse, deliveryID: UInt64?)
+    /// The answer will arrive later through ``EventLoop/complete(_:with:)``.
+    case respondLater(deliveryID: UInt64?)
+}
+
+/// Where accepted events go: the journal and dispatcher, per acknowledgement mode.
+///
+/// Called on the event loop thread only. ``commit()`` runs once per loop turn, after every
+/// request read in that turn was accepted, so one `fdatasync` covers them all.
+protocol DeliverySink: AnyObject {
+    /// Takes an accepted event.
+    func accept(_ event: AnyEvent, ticket: Ticket) -> SinkDecision
+    /// Keeps an authenticated delivery whose body is not a JSON object, as a dead letter.
+    /// Returns `false` when it could not be stored (the loop then answers 503, not 400).
+    func keepDeadLetter(_ delivery: Delivery, reason: String) -> Bool
+    /// Makes everything accepted since the last commit durable. Returns `nil` on success, or the
+    /// response to send instead (a 503) for every request of the batch.
+    func commit() -> WebhookResponse?
+    /// Whether new deliveries can be taken now; `false` answers 503 with `Retry-After`.
+    var isAccepting: Bool { get }
+}
