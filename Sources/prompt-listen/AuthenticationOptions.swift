@@ -1,0 +1,90 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import PromptEvents
+
+/// The authentication flags shared by `serve`, `send`, `verify` and `replay`, and how they
+/// become an ``Authentication``.
+///
+/// Each method can come from a flag (repeatable), an environment variable (several values
+/// separated by newlines) or a file (one value per line). Values for one method from all
+/// sources are alternatives. A value may carry an expiry: `VALUE@until=2026-12-31T00:00:00Z`.
+enum AuthenticationOptions {
+    static let specs: [OptionSpec] = [
+        OptionSpec(name: "basic-auth", value: "USER:PASSWORD", help: "Accept HTTP Basic credentials.", repeatable: true),
+        OptionSpec(name: "basic-auth-file", value: "PATH", help: "Read USER:PASSWORD lines from a file.", repeatable: true),
+        OptionSpec(name: "hub-secret", value: "SECRET", help: "Require an X-Hub-Signature made with SECRET.", repeatable: true),
+        OptionSpec(name: "hub-secret-file", value: "PATH", help: "Read hub secrets from a file, one per line.", repeatable: true),
+        OptionSpec(name: "header", value: "NAME=VALUE", help: "Require header NAME to carry VALUE.", repeatable: true),
+        OptionSpec(name: "header-file", value: "PATH", help: "Read NAME=VALUE lines from a file.", repeatable: true),
+    ]
+
+    static let discussion = """
+        Authentication: every configured method must pass; several values for one method are
+        alternatives (rotation). Values also come from PROMPT_LISTEN_BASIC_AUTH,
+        PROMPT_LISTEN_HUB_SECRET and PROMPT_LISTEN_HEADER (newline-separated). Give a value an
+        expiry with VALUE@until=2026-12-31T00:00:00Z. Prefer files or the environment: values
+        on the command line are visible in the process list.
+        """
+
+    /// The configured authentication, and warnings for the user (never containing a secret).
+    static func build(
+        from arguments: ParsedArguments,
+        environment: [String: String]
+    ) throws(UsageError) -> (authentication: Authentication, warnings: [String]) {
+        var authentication = Authentication()
+        var warnings: [String] = []
+        func values(flag: String, file: String, variable: String) throws(UsageError) -> [String] {
+            var result = arguments.all(flag)
+            if !result.isEmpty {
+                warnings.append("--\(flag) on the command line is visible in the process list; prefer --\(file) or \(variable).")
+            }
+            for path in arguments.all(file) {
+                do {
+                    result += lines(String(decoding: try readFile(path), as: UTF8.self))
+                } catch {
+                    throw UsageError(message: "Cannot read --\(file) '\(path)': \(error).")
+                }
+            }
+            if let value = environment[variable] { result += lines(value) }
+            return result
+        }
+        for value in try values(flag: "basic-auth", file: "basic-auth-file", variable: "PROMPT_LISTEN_BASIC_AUTH") {
+            let (text, expires) = try splitExpiry(value, what: "--basic-auth")
+            guard let credential = BasicCredential.parse(text, expires: expires) else {
+                throw UsageError(message: "A Basic credential must be USER:PASSWORD with a non-empty user.")
+            }
+            authentication.basicCredentials.append(credential)
+        }
+        for value in try values(flag: "hub-secret", file: "hub-secret-file", variable: "PROMPT_LISTEN_HUB_SECRET") {
+            let (text, expires) = try splitExpiry(value, what: "--hub-secret")
+            guard !text.isEmpty else { throw UsageError(message: "A hub secret must not be empty.") }
+            authentication.hubSecrets.append(HubSecret(Secret(text, expires: expires)))
+        }
+        for value in try values(flag: "header", file: "header-file", variable: "PROMPT_LISTEN_HEADER") {
+            let (text, expires) = try splitExpiry(value, what: "--header")
+            guard let token = HeaderToken.parse(text, expires: expires) else {
+                throw UsageError(message: "A required header must be NAME=VALUE with a valid header name.")
+            }
+            authentication.headerTokens.append(token)
+        }
+        return (authentication, warnings)
+    }
+
+    /// Non-empty lines, without their line endings (other whitespace is part of the value).
+    static func lines(_ text: String) -> [String] {
+        text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map(String.init).filter { !$0.isEmpty }
+    }
+
+    /// Splits `VALUE@until=DATE` into the value and its expiry.
+    static func splitExpiry(_ value: String, what: String) throws(UsageError) -> (String, Date?) {
+        guard let marker = value.ranges(of: "@until=").last else { return (value, nil) }
+        let dateText = value[marker.upperBound...]
+        guard let date = ISO8601.date(from: dateText) else {
+            throw UsageError(message: "The expiry of a \(what) value is not an ISO 8601 date: '\(dateText)'.")
+        }
+        return (String(value[..<marker.lowerBound]), date)
+    }
+}

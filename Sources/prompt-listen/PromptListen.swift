@@ -1,0 +1,89 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `prompt-listen`: receive Prompt.io Event Endpoints, and act on each event.
+///
+/// This file reads top to bottom like a user's own `main.swift` would: pick the subcommand,
+/// parse its options, run it. Exit codes: 0 success, 64 usage error, 1 runtime failure.
+@main
+enum PromptListen {
+    static let version = "0.1.0"
+
+    static let commands: [CommandSpec] = [
+        ServeCommand.spec, SendCommand.spec, VerifyCommand.spec, ReplayCommand.spec, JournalCommand.spec,
+        EventsCommand.spec,
+    ]
+
+    static func main() async {
+        exit(await run(Array(CommandLine.arguments.dropFirst()), environment: currentEnvironment()))
+    }
+
+    /// Runs one invocation and returns its exit code.
+    static func run(_ arguments: [String], environment: [String: String]) async -> Int32 {
+        if arguments.first == "--version" {
+            printOutput("prompt-listen \(version)")
+            return 0
+        }
+        if arguments.first == "help" || (arguments.first == "--help" && arguments.count == 1) {
+            writeAll(overview, to: STDOUT_FILENO)
+            return 0
+        }
+        var rest = arguments
+        let name = rest.first.flatMap { $0.hasPrefix("-") ? nil : $0 } ?? "serve"
+        if rest.first == name { rest.removeFirst() }
+        guard let spec = commands.first(where: { $0.name == name }) else {
+            return usageError(UsageError(message: "Unknown subcommand '\(name)'."), spec: ServeCommand.spec)
+        }
+        do {
+            let parsed = try ParsedArguments.parse(rest, for: spec)
+            if parsed.wantsHelp {
+                writeAll(spec.help, to: STDOUT_FILENO)
+                return 0
+            }
+            switch name {
+            case "send":
+                return SendCommand.run(try SendCommand.options(parsed, environment: environment))
+            case "verify":
+                return try VerifyCommand.run(parsed, environment: environment)
+            case "events":
+                return EventsCommand.run(parsed)
+            case "replay":
+                return await ReplayCommand.run(try ReplayCommand.options(parsed, environment: environment))
+            case "journal":
+                return try JournalCommand.run(parsed)
+            default:
+                return await ServeCommand.run(try ServeCommand.options(parsed, environment: environment))
+            }
+        } catch {
+            return usageError(error, spec: spec)
+        }
+    }
+
+    /// Prints `Error: …`, the usage line and a pointer to `--help`; returns 64 (EX_USAGE).
+    static func usageError(_ error: UsageError, spec: CommandSpec) -> Int32 {
+        printError("Error: \(error.message)")
+        printError("Usage: \(spec.usage)")
+        let helpCommand = spec.name == "serve" ? "prompt-listen --help" : "prompt-listen \(spec.name) --help"
+        printError("See '\(helpCommand)' for more information.")
+        return 64
+    }
+
+    static var overview: String {
+        var lines = [
+            "OVERVIEW: Receive Prompt.io Event Endpoints (webhooks) and act on each event.",
+            "",
+            "USAGE: prompt-listen [SUBCOMMAND] [OPTIONS]",
+            "",
+            "SUBCOMMANDS:",
+        ]
+        let width = commands.map(\.name.count).max() ?? 0
+        for command in commands {
+            lines.append("  " + command.name.padding(to: width) + "  " + command.abstract + (command.name == "serve" ? " (default)" : ""))
+        }
+        lines += ["", "  See 'prompt-listen SUBCOMMAND --help' for each subcommand's options.", ""]
+        return lines.joined(separator: "\n")
+    }
+}
