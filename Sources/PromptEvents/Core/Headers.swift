@@ -110,11 +110,16 @@ public struct Headers: Sendable, Hashable {
 
     /// Folds ASCII upper-case letters to lower case; other bytes are kept as they are.
     static func canonical(_ name: String) -> String {
-        var name = name
-        if name.utf8.contains(where: { $0 &- UInt8(ascii: "A") < 26 }) {
-            name = String(decoding: name.utf8.map { $0 &- UInt8(ascii: "A") < 26 ? $0 | 0x20 : $0 }, as: UTF8.self)
+        let utf8 = name.utf8
+        guard utf8.contains(where: { $0 &- UInt8(ascii: "A") < 26 }) else { return name }
+        return String(unsafeUninitializedCapacity: utf8.count) { buffer in
+            var count = 0
+            for byte in utf8 {
+                buffer[count] = byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte
+                count += 1
+            }
+            return count
         }
-        return name
     }
 }
 
