@@ -1,0 +1,134 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Where a record's frame lives.
+struct RecordLocation: Hashable, Sendable {
+    var segment: UInt64
+    var offset: Int
+    var length: Int
+}
+
+/// What the journal keeps in memory about one delivery; the body stays on disk.
+struct IndexEntry: Sendable {
+    var id: UInt64
+    var location: RecordLocation
+    var kind: String
+    var receivedAt: Date
+    var state: JournalRecord.State
+    var finishedAt: Date?
+    var handlers: [String: HandlerProgress]
+    var deduplicationKey: [UInt8]?
+    var remembersKeyOnlyWhenDone: Bool
+    var isPurged: Bool
+
+    /// Whether the de-duplication key counts: always, or (after-handlers mode) once done.
+    var keyCounts: Bool {
+        deduplicationKey != nil && (!remembersKeyOnlyWhenDone || state == .done)
+    }
+
+    var snapshot: StoredSnapshot {
+        StoredSnapshot(
+            id: id,
+            state: state,
+            finishedAt: finishedAt,
+            isPurged: isPurged,
+            handlers: handlers.values.sorted { $0.handler < $1.handler }
+        )
+    }
+}
+
+/// The journal's in-memory view of every delivery, built by applying records in order.
+///
+/// Recovery and live appends share ``apply(_:at:)``, so the state after a restart is the state
+/// before it, for everything that was synced.
+struct JournalIndex: Sendable {
+    private(set) var entries: [UInt64: IndexEntry] = [:]
+    private(set) var pendingCount = 0
+    private(set) var doneCount = 0
+    private(set) var deadLetterCount = 0
+    /// The id the next delivery gets.
+    var nextID: UInt64 = 1
+
+    /// Applies one record; returns `false` when it refers to an unknown delivery (an orphan whose
+    /// delivery was removed with an old segment) or repeats a known delivery id.
+    @discardableResult
+    mutating func apply(_ record: StoredRecord, at location: RecordLocation) -> Bool {
+        switch record {
+        case .delivery(let stored):
+            let record = stored.record
+            guard entries[record.id] == nil else { return false }
+            let isDead = record.deadLetterReason != nil
+            insert(
+                IndexEntry(
+                    id: record.id,
+                    location: location,
+                    kind: record.kind,
+                    receivedAt: record.receivedAt,
+                    state: isDead ? .deadLettered : .pending,
+                    finishedAt: isDead ? record.receivedAt : nil,
+                    handlers: [:],
+                    deduplicationKey: stored.deduplicationKey,
+                    remembersKeyOnlyWhenDone: stored.remembersKeyOnlyWhenDone,
+                    isPurged: false
+                )
+            )
+            nextID = max(nextID, record.id &+ 1)
+            return true
+        case .attempt(let id, let progress):
+            return modify(id) { $0.handlers[progress.handler] = progress }
+        case .finished(let id, let state, let date):
+            return modify(id) { entry in
+                entry.state = state
+                entry.finishedAt = state == .pending ? nil : date
+            }
+        case .reset(let id, _):
+            return modify(id) { entry in
+                entry.state = .pending
+                entry.finishedAt = nil
+                entry.handlers = [:]
+            }
+        case .purged(let id, _):
+            return modify(id) { $0.isPurged = true }
+        case .snapshot(let snapshot):
+            return modify(snapshot.id) { entry in
+                entry.state = snapshot.state
+                entry.finishedAt = snapshot.finishedAt
+                entry.isPurged = snapshot.isPurged
+                entry.handlers = Dictionary(snapshot.handlers.map { ($0.handler, $0) }) { _, last in last }
+            }
+        }
+    }
+
+    mutating func remove(_ id: UInt64) -> IndexEntry? {
+        guard let entry = entries.removeValue(forKey: id) else { return nil }
+        account(entry, -1)
+        return entry
+    }
+
+    @discardableResult
+    mutating func modify(_ id: UInt64, _ body: (inout IndexEntry) -> Void) -> Bool {
+        guard var entry = entries[id] else { return false }
+        account(entry, -1)
+        body(&entry)
+        account(entry, 1)
+        entries[id] = entry
+        return true
+    }
+
+    private mutating func insert(_ entry: IndexEntry) {
+        entries[entry.id] = entry
+        account(entry, 1)
+    }
+
+    private mutating func account(_ entry: IndexEntry, _ delta: Int) {
+        guard !entry.isPurged else { return }
+        switch entry.state {
+        case .pending: pendingCount += delta
+        case .done: doneCount += delta
+        case .deadLettered: deadLetterCount += delta
+        }
+    }
+}
