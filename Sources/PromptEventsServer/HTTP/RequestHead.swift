@@ -1,7 +1,7 @@
 import PromptEvents
 
 /// How a request's body is delimited (RFC 9112 §6.3).
-enum BodyFraming: Sendable, Hashable {
+package enum BodyFraming: Sendable, Hashable {
     /// No body: neither `Content-Length` nor `Transfer-Encoding` was sent.
     case none
     /// Exactly this many bytes follow the head.
@@ -11,7 +11,7 @@ enum BodyFraming: Sendable, Hashable {
 }
 
 /// The form of a request target (RFC 9112 §3.2).
-enum RequestTargetForm: Sendable, Hashable {
+package enum RequestTargetForm: Sendable, Hashable {
     /// `/path?query`, the form every request to an origin server normally uses (§3.2.1).
     case origin
     /// `http://host/path?query`, which servers must accept (§3.2.2).
@@ -24,7 +24,7 @@ enum RequestTargetForm: Sendable, Hashable {
 ///
 /// A parser emits the head as soon as its empty line arrives, before the body, so the server
 /// can answer `401`, `413` or `100 Continue` without reading the body first.
-struct RequestHead: Sendable, Hashable {
+package struct RequestHead: Sendable, Hashable {
     /// The method, case-sensitive, for example `POST` (RFC 9110 §9.1).
     var method: String
     /// The request target exactly as received.

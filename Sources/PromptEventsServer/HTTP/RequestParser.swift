@@ -35,9 +35,9 @@ import PromptEvents
 /// - Field values must be UTF-8; other `obs-text` is 400 rather than decoded lossily.
 /// - The order of checks once a head is complete is: `Host` (400), framing (400/501),
 ///   411, `Expect` (417), then the `Content-Length` limit (413).
-struct RequestParser {
+package struct RequestParser {
     /// What the parser produced from the bytes so far.
-    enum Event: Sendable, Hashable {
+    package enum Event: Sendable, Hashable {
         /// A request's head, complete and validated; the body has not been read yet.
         case head(RequestHead)
         /// The end of the request whose head came last, with its exact (de-chunked) body.
@@ -98,7 +98,7 @@ struct RequestParser {
     /// Creates a parser waiting for the first byte of a request.
     ///
     /// - Parameter limits: The limits to enforce.
-    init(limits: HTTPLimits = HTTPLimits()) {
+    package init(limits: HTTPLimits = HTTPLimits()) {
         self.limits = limits
     }
 
@@ -121,7 +121,7 @@ struct RequestParser {
     /// Appends received bytes.
     ///
     /// - Parameter bytes: The bytes, in the order received.
-    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func append(_ bytes: UnsafeRawBufferPointer) {
         compact()
         buffer.append(contentsOf: bytes)
     }
@@ -129,7 +129,7 @@ struct RequestParser {
     /// Appends received bytes.
     ///
     /// - Parameter bytes: The bytes, in the order received.
-    mutating func append(_ bytes: some Collection<UInt8>) {
+    package mutating func append(_ bytes: some Collection<UInt8>) {
         let appended: Void? = bytes.withContiguousStorageIfAvailable { append(UnsafeRawBufferPointer($0)) }
         if appended == nil {
             compact()
@@ -156,7 +156,7 @@ struct RequestParser {
     /// - Returns: The next event, or `nil` when more bytes are needed.
     /// - Throws: `HTTPParseError` when the request is malformed or over a limit; the error's
     ///   `status` is the response to send before closing the connection.
-    mutating func next() throws(HTTPParseError) -> Event? {
+    package mutating func next() throws(HTTPParseError) -> Event? {
         if let failure { throw failure }
         let storage = buffer
         do throws(HTTPParseError) {

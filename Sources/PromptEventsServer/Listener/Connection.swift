@@ -37,6 +37,8 @@ final class Connection {
     var closeAfterFlush = false
     /// Whether the connection no longer reads requests (a closing answer was queued).
     var stopReading = false
+    /// Whether parsing stopped because too many answers were pending (pipelining back-pressure).
+    var pausedForRoom = false
     var interest: UInt32 = 0
 
     init(fd: Int32, generation: UInt64, role: Role, limits: HTTPLimits, now: UInt64) {

@@ -29,6 +29,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     let journal: Journal?
     private let dispatcher: Dispatcher
     private let mode: AcknowledgementMode
+    private let deduplicates: Bool
     private let metrics: Metrics
     private let observer: @Sendable (ListenerEvent) -> Void
     private var uncommitted: [(record: JournalRecord, ticket: Ticket)] = []
@@ -41,6 +42,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
         observer: @escaping @Sendable (ListenerEvent) -> Void
     ) throws {
         mode = configuration.acknowledgement
+        deduplicates = configuration.journal.deduplicationWindow > .zero
         self.metrics = metrics
         self.observer = observer
         if mode == .inMemory {
@@ -101,7 +103,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
             result = try journal.append(
                 delivery,
                 kind: event.kind.rawValue,
-                deduplicationKey: Self.deduplicationKey(kind: event.kind, body: event.body),
+                deduplicationKey: deduplicates ? Self.deduplicationKey(kind: event.kind, body: event.body) : nil,
                 acknowledgement: mode
             )
         } catch {
@@ -112,10 +114,10 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
         case .duplicate(let original):
             metrics.recordDuplicate()
             // Answered after the commit, so the original is on disk before anyone hears 2xx.
-            return .respondAfterCommit(Self.duplicate, deliveryID: original)
+            return .respondAfterCommit(Self.duplicate, deliveryID: original, duplicate: true)
         case .appended(let record):
             uncommitted.append((record, ticket))
-            return mode == .afterHandlers ? .respondLater(deliveryID: record.id) : .respondAfterCommit(Self.accepted, deliveryID: record.id)
+            return mode == .afterHandlers ? .respondLater(deliveryID: record.id) : .respondAfterCommit(Self.accepted, deliveryID: record.id, duplicate: false)
         }
     }
 

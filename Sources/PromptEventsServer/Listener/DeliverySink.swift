@@ -13,7 +13,7 @@ enum SinkDecision {
     /// Answer now.
     case respond(WebhookResponse, deliveryID: UInt64?, duplicate: Bool)
     /// Answer once the current batch is committed to disk (group commit).
-    case respondAfterCommit(WebhookResponse, deliveryID: UInt64?)
+    case respondAfterCommit(WebhookResponse, deliveryID: UInt64?, duplicate: Bool)
     /// The answer will arrive later through ``EventLoop/complete(_:with:)``.
     case respondLater(deliveryID: UInt64?)
 }

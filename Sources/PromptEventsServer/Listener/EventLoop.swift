@@ -255,7 +255,13 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func parseRequests(_ connection: Connection) {
-        while !connection.stopReading, connection.slots.count < configuration.maxPipelinedRequests {
+        connection.pausedForRoom = false
+        while !connection.stopReading {
+            guard connection.slots.count < configuration.maxPipelinedRequests else {
+                // Back-pressure: stop reading until answers free room (see `flush`).
+                connection.pausedForRoom = true
+                break
+            }
             let next: RequestParser.Event?
             do {
                 next = try connection.parser.next()
@@ -282,7 +288,10 @@ final class EventLoop: @unchecked Sendable {
     private func receivedHead(_ head: RequestHead, on connection: Connection) {
         connection.head = head
         let path = EventRouting(basePath: "/").eventPath(target: head.originFormTarget) ?? ""
-        connection.headIsReserved = connection.role == .metricsOnly || Self.reservedPaths.contains(path)
+        // `/` is the listener's page for GET and HEAD only: a POST there is an event for the base
+        // path (its kind from Prompt-EventType). `/healthz` and `/metrics` are reserved for every method.
+        let isPage = path.isEmpty && (head.method == "GET" || head.method == "HEAD")
+        connection.headIsReserved = connection.role == .metricsOnly || isPage || Self.reservedPaths.contains(path)
         if connection.headIsReserved { return }
         if draining || !sink.isAccepting {
             return answerNow(connection, head, unavailable(draining ? "Shutting down\n" : "Journal unavailable\n"), close: true)
@@ -303,7 +312,7 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    private static let reservedPaths: Set<String> = ["", "healthz", "metrics"]
+    private static let reservedPaths: Set<String> = ["healthz", "metrics"]
 
     private func receivedRequest(_ head: RequestHead, body: [UInt8], on connection: Connection) {
         let target = head.originFormTarget
@@ -332,8 +341,9 @@ final class EventLoop: @unchecked Sendable {
                 record.deliveryID = deliveryID
                 record.duplicate = duplicate
                 answer(connection, sequence, response, head: head, record: finish(record, status: response.status, connection, sequence))
-            case .respondAfterCommit(let response, let deliveryID):
+            case .respondAfterCommit(let response, let deliveryID, let duplicate):
                 record.deliveryID = deliveryID
+                record.duplicate = duplicate
                 pendingCommit.append((ticket, response, record))
             case .respondLater(let deliveryID):
                 record.deliveryID = deliveryID
@@ -508,10 +518,8 @@ final class EventLoop: @unchecked Sendable {
             close(connection)
             return
         }
-        // Answers freed pipeline room: continue with requests already buffered.
-        if !connection.stopReading, connection.parser.hasBufferedBytes,
-            connection.slots.count < configuration.maxPipelinedRequests, connection.head == nil
-        {
+        // Answers freed pipeline room: continue with the requests already buffered.
+        if connection.pausedForRoom, connection.slots.count < configuration.maxPipelinedRequests {
             parseRequests(connection)
             return
         }
