@@ -1,0 +1,278 @@
+import Foundation
+import Synchronization
+import PromptEvents
+@testable import PromptEventsServer
+import Testing
+
+/// The real server on 127.0.0.1:0, driven by real clients. Each test stops its listener.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct LiveServerTests {
+    static let body = #"{"orgId":12345,"customer":{"id":42,"displayName":"Zoë 😀"}}"#
+
+    @Test func curlPostsASignedEventAndTheHandlerRuns() async throws {
+        let curl = try #require(which("curl"), "curl is installed by .ci/run")
+        let server = try TestListener()
+        let (body, headers) = TestListener.signed(Self.body, kind: .customerAdded)
+        var arguments = ["-sS", "-i", "--data-binary", "@-", "\(server.url)/customer/added"]
+        for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
+        let result = try runProgram(curl, arguments, input: Data(body))
+        #expect(result.status == 0)
+        #expect(result.output.hasPrefix("HTTP/1.1 200 OK"))
+        let events = await server.received(atLeast: 1)
+        #expect(events.first?.kind == .customerAdded)
+        #expect(events.first?.body == body)
+        #expect(events.first?.deliveryID == 1)
+        await server.stop()
+    }
+
+    @Test func curlWithExpectContinueGetsOneHundredThenTwoHundred() async throws {
+        let curl = try #require(which("curl"))
+        let server = try TestListener()
+        let (body, headers) = TestListener.signed(Self.body)
+        var arguments = ["-sS", "-v", "-o", "/dev/null", "-H", "Expect: 100-continue", "--data-binary", "@-", "\(server.url)/message/added"]
+        for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
+        let result = try runProgram(curl, arguments, input: Data(body))
+        #expect(result.output.contains("HTTP/1.1 100 Continue"))
+        #expect(result.output.contains("HTTP/1.1 200 OK"))
+        await server.stop()
+    }
+
+    @Test func curlWithWrongSignatureIsRejectedAndNothingRuns() async throws {
+        let curl = try #require(which("curl"))
+        let server = try TestListener()
+        let result = try runProgram(
+            curl,
+            ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", "X-Hub-Signature: sha1=" + String(repeating: "0", count: 40),
+             "--data-binary", Self.body, "\(server.url)/message/added"]
+        )
+        #expect(result.output == "401")
+        #expect(await server.received(atLeast: 1).isEmpty)
+        await server.stop()
+    }
+
+    @Test func pythonReusesOneKeepAliveConnectionAndSendsChunkedBodies() async throws {
+        let python = try #require(which("python3"))
+        let server = try TestListener()
+        let (_, headers) = TestListener.signed(Self.body)
+        let headerLiteral = "{" + headers.map { "\"\($0.0)\": \"\($0.1)\"" }.joined(separator: ", ") + "}"
+        let script = """
+            import http.client, sys
+            headers = \(headerLiteral)
+            body = '''\(Self.body)'''.encode()
+            c = http.client.HTTPConnection('127.0.0.1', \(server.port), timeout=5)
+            statuses = []
+            for _ in range(3):
+                c.request('POST', '/message/added', body=body, headers=headers)
+                r = c.getresponse(); r.read(); statuses.append(r.status)
+            sock = c.sock
+            def chunks():
+                yield body[:10]
+                yield body[10:]
+            c.request('POST', '/message/added', body=chunks(), headers=headers, encode_chunked=True)
+            r = c.getresponse(); r.read(); statuses.append(r.status)
+            print(statuses, c.sock is sock)
+            """
+        let result = try runProgram(python, ["-c", script])
+        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "[200, 200, 200, 200] True")
+        // Identical bodies: the first is dispatched, the rest are acknowledged as duplicates.
+        let records = server.requestRecords
+        #expect(records.filter(\.duplicate).count == 3)
+        await server.stop()
+    }
+
+    @Test func nodeHTTPPostsASignedEvent() async throws {
+        let node = try #require(which("node"), "node is installed by .ci/run")
+        let server = try TestListener()
+        let (_, headers) = TestListener.signed(Self.body, kind: .smartlinkClicked)
+        let headerLiteral = "{" + headers.map { "'\($0.0)': '\($0.1)'" }.joined(separator: ", ") + "}"
+        let script = """
+            const http = require('http');
+            const body = Buffer.from('\(Self.body)', 'utf8');
+            const req = http.request({host: '127.0.0.1', port: \(server.port), method: 'POST', path: '/smartlink/clicked',
+              headers: Object.assign(\(headerLiteral), {'Content-Length': body.length})}, res => {
+              res.resume(); res.on('end', () => console.log(res.statusCode));
+            });
+            req.end(body);
+            """
+        let result = try runProgram(node, ["-e", script])
+        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "200")
+        #expect(await server.received(atLeast: 1).first?.kind == .smartlinkClicked)
+        await server.stop()
+    }
+
+    @Test func javaHttpClientPostsASignedEvent() async throws {
+        let java = try #require(which("java"), "a JDK is installed by .ci/run")
+        let server = try TestListener()
+        let (_, headers) = TestListener.signed(Self.body, kind: .broadcastStatusChanged)
+        let directory = server.directory
+        let source = """
+            import java.net.URI;
+            import java.net.http.*;
+            public class Post {
+              public static void main(String[] args) throws Exception {
+                HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+                HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create("\(server.url)/broadcast/statusChanged"))
+                  .POST(HttpRequest.BodyPublishers.ofString("\(Self.body.replacingOccurrences(of: "\"", with: "\\\""))"));
+                \(headers.filter { $0.0 != "Content-Type" }.map { "builder.header(\"\($0.0)\", \"\($0.1)\");" }.joined(separator: "\n    "))
+                builder.header("Content-Type", "application/json");
+                HttpResponse<String> response = client.send(builder.build(), HttpResponse.BodyHandlers.ofString());
+                System.out.println(response.statusCode());
+              }
+            }
+            """
+        let path = directory + "/Post.java"
+        try source.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try runProgram(java, [path], timeout: 60)
+        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "200")
+        #expect(await server.received(atLeast: 1).first?.kind == .broadcastStatusChanged)
+        await server.stop()
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        let server = try TestListener(authentication: .open)
+        let client = try RawClient(port: server.port)
+        let requests = (1...3).map { index in
+            let body = "{\"orgId\":\(index)}"
+            return "POST /message/added HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        }.joined() + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+        client.send(requests)
+        let responses = client.readResponses(4)
+        #expect(responses.count == 4)
+        #expect(responses.prefix(3).allSatisfy { $0.hasPrefix("HTTP/1.1 200 OK") && $0.hasSuffix("OK\n") })
+        #expect(responses.last?.hasSuffix("ok\n") == true)
+        let events = await server.received(atLeast: 3)
+        #expect(Set(events.compactMap(\.orgID)) == [1, 2, 3])
+        await server.stop()
+    }
+
+    @Test func unauthenticatedHeadIsAnsweredBeforeTheBodyIsSent() async throws {
+        let server = try TestListener(authentication: Authentication(headerTokens: [HeaderToken(name: "webhooktoken", value: Secret("abcdefg"))]))
+        let client = try RawClient(port: server.port)
+        client.send("POST /message/added HTTP/1.1\r\nHost: x\r\nwebhooktoken: wrong\r\nExpect: 100-continue\r\nContent-Length: 500000\r\n\r\n")
+        let (text, closed) = client.read()
+        #expect(text.hasPrefix("HTTP/1.1 401 Unauthorized"))
+        #expect(!text.contains("100 Continue"))
+        #expect(text.contains("Connection: close"))
+        #expect(closed)
+        await server.stop()
+    }
+
+    @Test(arguments: [
+        ("GET / HTTP/1.1\r\nHost: x\r\n\r\n", "200 OK", "Webhook Listener Running"),
+        ("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", "200 OK", ""),
+        ("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "200 OK", "ok"),
+        ("DELETE /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "405 Method Not Allowed", "Method Not Allowed"),
+        ("GET /message/added HTTP/1.1\r\nHost: x\r\n\r\n", "405 Method Not Allowed", "Method Not Allowed"),
+        ("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", "404 Not Found", "Not Found"),
+        ("POST /message/added HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n[1,2]", "400 Bad Request", "not an object"),
+        ("POST /message/added HTTP/1.1\r\nHost: x\r\n\r\n", "411 Length Required", ""),
+        ("POST /message/added HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", "400 Bad Request", ""),
+        ("GET / HTTP/2.0\r\nHost: x\r\n\r\n", "505 HTTP Version Not Supported", ""),
+    ])
+    func routesAndStatusCodes(request: String, status: String, bodyContains: String) async throws {
+        let server = try TestListener(authentication: .open)
+        let client = try RawClient(port: server.port)
+        client.send(request)
+        let response = request.hasPrefix("HEAD")
+            ? client.read { $0.hasSuffix("\r\n\r\n") }.text : try #require(client.readResponses(1).first)
+        #expect(response.hasPrefix("HTTP/1.1 \(status)"), "got \(response)")
+        #expect(bodyContains.isEmpty || response.contains(bodyContains))
+        await server.stop()
+    }
+
+    @Test func bodiesOverTheLimitAreRejectedBeforeBeingRead() async throws {
+        let server = try TestListener(authentication: .open) { $0.limits.maxBodyBytes = 1000 }
+        let client = try RawClient(port: server.port)
+        client.send("POST /message/added HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\n\r\n")
+        let (text, closed) = client.read()
+        #expect(text.hasPrefix("HTTP/1.1 413"))
+        #expect(closed)
+        await server.stop()
+    }
+
+    @Test func aSlowHeadIsCutWith408() async throws {
+        let server = try TestListener(authentication: .open) {
+            $0.headTimeout = .milliseconds(300)
+            $0.timerResolution = .milliseconds(20)
+        }
+        let client = try RawClient(port: server.port)
+        client.send("POST /message/added HTTP/1.1\r\nHo")
+        let started = Date()
+        let (text, closed) = client.read()
+        #expect(text.hasPrefix("HTTP/1.1 408"))
+        #expect(closed)
+        #expect(Date().timeIntervalSince(started) < 3)
+        await server.stop()
+    }
+
+    @Test func idleKeepAliveConnectionsAreClosedQuietly() async throws {
+        let server = try TestListener(authentication: .open) {
+            $0.idleTimeout = .milliseconds(200)
+            $0.timerResolution = .milliseconds(20)
+        }
+        let client = try RawClient(port: server.port)
+        client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        let (text, closed) = client.read { $0.hasSuffix("ok\n") }
+        #expect(text.hasSuffix("ok\n"))
+        #expect(!closed)
+        let after = client.read()
+        #expect(after.text.isEmpty)
+        #expect(after.closed)
+        await server.stop()
+    }
+
+    @Test func connectionsBeyondTheLimitGet503WithRetryAfter() async throws {
+        let server = try TestListener(authentication: .open) { $0.maxConnections = 2 }
+        let first = try RawClient(port: server.port)
+        let second = try RawClient(port: server.port)
+        first.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        second.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(first.readResponses(1).first?.hasPrefix("HTTP/1.1 200") == true)
+        #expect(second.readResponses(1).first?.hasPrefix("HTTP/1.1 200") == true)
+        let third = try RawClient(port: server.port)
+        let (text, closed) = third.read()
+        #expect(text.hasPrefix("HTTP/1.1 503"))
+        #expect(text.contains("Retry-After: 1"))
+        #expect(closed)
+        await server.stop()
+    }
+
+    @Test func durableDeliveriesSurviveARestart() async throws {
+        let directory = NSTemporaryDirectory() + "prompt-events-restart-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var configuration = WebhookListener.Configuration(port: 0, journalDirectory: directory)
+        configuration.shutdownGracePeriod = .seconds(1)
+        // First run: no handlers that succeed, so the delivery stays pending.
+        var failing = WebhookReceiver()
+        failing.on(.messageAdded, name: "crm") { _ in throw CancellationError() }
+        configuration.dispatcher.retryPolicy.baseDelay = .seconds(60)
+        let first = try WebhookListener(receiver: failing, configuration: configuration)
+        first.start()
+        let client = try RawClient(port: first.address.port)
+        client.send("POST /message/added HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n{\"orgId\":99}")
+        #expect(client.readResponses(1).first?.hasPrefix("HTTP/1.1 200") == true)
+        first.shutdown()
+        await first.wait()
+        // Second run: the same handler name now succeeds and sees the journaled delivery.
+        let seen = Locked<[Int64]>([])
+        var working = WebhookReceiver()
+        working.on(.messageAdded, name: "crm") { event in seen.withLock { $0.append(event.orgID ?? 0) } }
+        let second = try WebhookListener(receiver: working, configuration: configuration)
+        second.start()
+        for _ in 0..<200 where seen.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(seen.withLock { $0 } == [99])
+        second.shutdown()
+        await second.wait()
+    }
+
+    @Test func shutdownDrainsAndHealthReportsIt() async throws {
+        let server = try TestListener(authentication: .open)
+        let client = try RawClient(port: server.port)
+        client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(client.readResponses(1).first?.hasPrefix("HTTP/1.1 200") == true)
+        await server.stop()
+        // The idle connection was closed and the port no longer accepts.
+        #expect(client.read().closed)
+        #expect(throws: (any Error).self) { _ = try RawClient(port: server.port) }
+    }
+}

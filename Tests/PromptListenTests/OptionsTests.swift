@@ -1,0 +1,148 @@
+import PromptEvents
+@testable import PromptListen
+import PromptEventsServer
+import Testing
+
+@Suite struct OptionsTests {
+    private func serve(_ arguments: [String], environment: [String: String] = [:]) throws -> ServeCommand.Options {
+        try ServeCommand.options(try ParsedArguments.parse(arguments, for: ServeCommand.spec), environment: environment)
+    }
+
+    @Test func defaultsAreSafe() throws {
+        let options = try serve([])
+        #expect(options.host == "127.0.0.1")
+        #expect(options.port == 8080)
+        #expect(options.basePath == "/")
+        #expect(options.acknowledgement == .durable)
+        #expect(options.journalDirectory == ".prompt-listen/journal")
+        #expect(options.authentication.isOpen)
+    }
+
+    @Test func portComesFromTheEnvironmentUnlessGiven() throws {
+        #expect(try serve([], environment: ["PORT": "9000"]).port == 9000)
+        #expect(try serve(["--port", "9001"], environment: ["PORT": "9000"]).port == 9001)
+        #expect(try serve(["--port=0"]).port == 0)
+    }
+
+    @Test func authenticationComesFromFlagsEnvironmentAndBoth() throws {
+        let options = try serve(
+            ["--hub-secret", "one", "--basic-auth", "u:p:w", "--header", "webhooktoken=abcdefg"],
+            environment: ["PROMPT_LISTEN_HUB_SECRET": "two\nthree\n", "PROMPT_LISTEN_HEADER": "X-Team=blue"]
+        )
+        #expect(options.authentication.hubSecrets.map { String(decoding: $0.secret.bytes, as: UTF8.self) } == ["one", "two", "three"])
+        #expect(options.authentication.basicCredentials.first?.username == "u")
+        #expect(options.authentication.basicCredentials.first?.password.bytes == Array("p:w".utf8))
+        #expect(options.authentication.headerTokens.map(\.name) == ["webhooktoken", "X-Team"])
+        #expect(options.warnings.count == 3)
+        #expect(options.warnings.allSatisfy { !$0.contains("one") && !$0.contains("abcdefg") })
+    }
+
+    @Test func secretsFromTheEnvironmentDoNotWarn() throws {
+        #expect(try serve([], environment: ["PROMPT_LISTEN_HUB_SECRET": "s"]).warnings.isEmpty)
+    }
+
+    @Test func aValueCanCarryAnExpiry() throws {
+        let options = try serve([], environment: ["PROMPT_LISTEN_HUB_SECRET": "old@until=2026-12-31T00:00:00Z\nnew"])
+        let secrets = options.authentication.hubSecrets.map(\.secret)
+        #expect(secrets[0].bytes == Array("old".utf8))
+        #expect(secrets[0].expires == ISO8601.date(from: "2026-12-31T00:00:00Z"))
+        #expect(secrets[1].expires == nil)
+    }
+
+    @Test func execAndForwardFlagsAreParsed() throws {
+        let options = try serve([
+            "--exec", "customer/optOut=./remove.sh --flag=1", "--exec", "*=cat", "--forward-to", "http://127.0.0.1:9090/in",
+        ])
+        #expect(options.execs.count == 2)
+        #expect(options.execs[0].kind == .customerOptOut)
+        #expect(options.execs[0].command == "./remove.sh --flag=1")
+        #expect(options.execs[1].kind == nil)
+        #expect(options.forwards.map(\.description) == ["http://127.0.0.1:9090/in"])
+    }
+
+    @Test(arguments: [
+        (["--port", "70000"], "--port must be an integer from 0 to 65535; got '70000'."),
+        (["--port"], "Missing value for '--port PORT'."),
+        (["--bogus"], "Unknown option '--bogus'."),
+        (["-x"], "Unknown option '-x'."),
+        (["--output", "fancy"], "--output must be pretty, json or quiet; got 'fancy'."),
+        (["--ack", "never"], "--ack must be durable, after-handlers or memory; got 'never'."),
+        (["--no-journal", "--ack", "durable"], "--no-journal cannot be combined with --ack durable."),
+        (["--exec", "nocommand"], "--exec must be KIND=COMMAND, for example 'customer/optOut=./remove.sh'."),
+        (["--exec", "kind="], "--exec must be KIND=COMMAND, for example 'customer/optOut=./remove.sh'."),
+        (["--forward-to", "https://example.com"], "--forward-to: 'https://example.com' is HTTPS, which the built-in client does not speak; use --exec with curl for HTTPS targets."),
+        (["--basic-auth", "nocolon"], "A Basic credential must be USER:PASSWORD with a non-empty user."),
+        (["--header", "bad name=x"], "A required header must be NAME=VALUE with a valid header name."),
+        (["--hub-secret", "x@until=someday"], "The expiry of a --hub-secret value is not an ISO 8601 date: 'someday'."),
+        (["--base-path", "hooks"], "--base-path must start with '/'."),
+        (["--host", "a", "--host", "b"], "The option '--host' was given more than once."),
+        (["extra"], "Unexpected argument 'extra'."),
+        (["--no-journal=yes"], "The flag '--no-journal' takes no value."),
+    ])
+    func invalidServeOptionsAreUsageErrors(arguments: [String], message: String) {
+        let error = #expect(throws: UsageError.self) { try serve(arguments) }
+        #expect(error?.message == message)
+    }
+
+    @Test func sendBuildsSignedPromptHeaders() throws {
+        let parsed = try ParsedArguments.parse(
+            ["customer/optOut", "--signature-format", "base64", "--header", "webhooktoken=abc", "--set", "orgId=7", "--set", "note=hi"],
+            for: SendCommand.spec
+        )
+        let options = try SendCommand.options(parsed, environment: ["PROMPT_LISTEN_HUB_SECRET": "s"])
+        #expect(options.kind == .customerOptOut)
+        #expect(options.url.description == "http://127.0.0.1:8080/")
+        let json = try JSONValue(parsing: options.body)
+        #expect(json["orgId"]?.int64 == 7)
+        #expect(json["note"]?.string == "hi")
+        let headers = SendCommand.headers(
+            kind: options.kind,
+            body: options.body,
+            authentication: options.authentication,
+            signatureFormat: options.signatureFormat,
+            isSample: true
+        )
+        #expect(headers["Prompt-EventType"] == "customer/optOut")
+        #expect(headers["webhooktoken"] == "abc")
+        #expect(headers["Prompt-Listen-Sample"] == "synthetic")
+        try options.authentication.verify(headers, body: options.body)
+    }
+
+    @Test(arguments: EventKind.known)
+    func everySampleIsAJSONObjectWithAnOrgID(kind: EventKind) throws {
+        let json = try JSONValue(parsing: Array(Samples.payload(for: kind).utf8))
+        #expect(json["orgId"]?.int64 == 12345)
+    }
+
+    @Test(arguments: [
+        ("pending", [.pending]),
+        ("dead", [.deadLettered]),
+        ("done", [.done]),
+    ] as [(String, Set<JournalRecord.State>)])
+    func journalStatesParse(text: String, states: Set<JournalRecord.State>) throws {
+        let query = try JournalCommand.query(try ParsedArguments.parse(["--state", text], for: JournalCommand.spec))
+        #expect(query.states == states)
+    }
+
+    @Test(arguments: [("90s", 90.0), ("30m", 1800), ("2h", 7200), ("7d", 604_800)])
+    func agesParse(text: String, seconds: Double) throws {
+        #expect(try JournalCommand.age(text, "--since") == seconds)
+    }
+
+    @Test func redactionMasksPersonalDataAndKeepsShape() throws {
+        let json = try JSONValue(parsing: #"{"orgId":1,"customer":{"displayName":"Ana María","userType":"CUSTOMER","channels":[{"identityType":"SMS","key":"+15551234567"}],"createdDate":"2024-04-05T19:34:38Z"}}"#)
+        let redacted = Redaction.redact(json)
+        #expect(redacted["customer"]?["displayName"]?.string == "xxx xxxxx")
+        #expect(redacted["customer"]?["channels"]?[0]?["key"]?.string == "+00000000000")
+        #expect(redacted["customer"]?["channels"]?[0]?["identityType"]?.string == "SMS")
+        #expect(redacted["customer"]?["userType"]?.string == "CUSTOMER")
+        #expect(redacted["customer"]?["createdDate"]?.string == "2024-04-05T19:34:38Z")
+        #expect(redacted["orgId"]?.int64 == 1)
+    }
+
+    @Test func timestampsFormatAsISO8601() {
+        #expect(Timestamp.format(milliseconds: 0) == "1970-01-01T00:00:00.000Z")
+        #expect(Timestamp.format(milliseconds: 1_712_345_678_901) == "2024-04-05T19:34:38.901Z")
+        #expect(Timestamp.format(milliseconds: 951_782_400_000) == "2000-02-29T00:00:00.000Z")
+    }
+}
