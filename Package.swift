@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "PromptEvents", targets: ["PromptEvents"]),
         .library(name: "PromptEventsServer", targets: ["PromptEventsServer"]),
         .executable(name: "prompt-listen", targets: ["PromptListen"]),
+        .executable(name: "prompt-events-micro", targets: ["PromptEventsMicroBenchmarks"]),
     ],
     targets: [
         // Pure: event kinds, models, JSON, authentication, the transport-free receiver.
@@ -26,6 +27,12 @@ let package = Package(
             name: "PromptListen",
             dependencies: ["PromptEvents", "PromptEventsServer"],
             path: "Sources/prompt-listen"
+        ),
+        // Micro-benchmarks of each stage (release: swift run -c release prompt-events-micro).
+        .executableTarget(
+            name: "PromptEventsMicroBenchmarks",
+            dependencies: ["PromptEvents", "PromptEventsServer"],
+            path: "Benchmarks/Micro"
         ),
         .testTarget(
             name: "PromptEventsTests",

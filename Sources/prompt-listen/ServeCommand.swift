@@ -23,6 +23,7 @@ enum ServeCommand {
             OptionSpec(name: "journal", value: "DIR", help: "Journal directory (default: .prompt-listen/journal)."),
             OptionSpec(name: "no-journal", value: nil, help: "Keep nothing on disk (same as --ack memory)."),
             OptionSpec(name: "ack", value: "MODE", help: "durable (default), after-handlers or memory."),
+            OptionSpec(name: "dedup-window", value: "SECONDS", help: "Remember delivered bodies this long; 0 disables (default: 86400)."),
             OptionSpec(name: "max-attempts", value: "N", help: "Attempts per handler before dead-lettering (default: 5)."),
             OptionSpec(name: "concurrency", value: "N", help: "Handlers running at once (default: 16)."),
             OptionSpec(name: "max-body", value: "BYTES", help: "Largest accepted body (default: 1048576)."),
@@ -64,6 +65,7 @@ enum ServeCommand {
         var journalDirectory = ".prompt-listen/journal"
         var acknowledgement: AcknowledgementMode = .durable
         var maxAttempts = 5
+        var deduplicationWindow: Duration = .seconds(86_400)
         var concurrency = 16
         var maxBody = 1024 * 1024
         var maxConnections = 10_000
@@ -130,6 +132,9 @@ enum ServeCommand {
             }
             options.acknowledgement = .inMemory
         }
+        if let value = arguments.value("dedup-window") {
+            options.deduplicationWindow = .seconds(try integer(value, "--dedup-window", in: 0...(365 * 86_400)))
+        }
         if let value = arguments.value("max-attempts") { options.maxAttempts = try integer(value, "--max-attempts", in: 1...1000) }
         if let value = arguments.value("concurrency") { options.concurrency = try integer(value, "--concurrency", in: 1...10_000) }
         if let value = arguments.value("max-body") { options.maxBody = try integer(value, "--max-body", in: 0...(1 << 30)) }
@@ -177,6 +182,7 @@ enum ServeCommand {
         configuration.headTimeout = options.headTimeout
         configuration.idleTimeout = options.idleTimeout
         configuration.metricsPort = options.metricsPort
+        configuration.journal.deduplicationWindow = options.deduplicationWindow
         configuration.dispatcher.retryPolicy.maximumAttempts = options.maxAttempts
         configuration.dispatcher.maximumConcurrentHandlers = options.concurrency
         configuration.dispatcher.handlerTimeout = options.execTimeout + .seconds(5)
