@@ -1,10 +1,11 @@
+import PromptEvents
+import PromptEventsServer
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import PromptEvents
-import PromptEventsServer
 
 /// The default action: print each event to stdout.
 struct EventPrinter: Sendable {
@@ -86,7 +87,8 @@ struct ForwardAction: Sendable {
     func run(_ event: AnyEvent) async throws {
         let secretNames = Set(authentication.headerTokens.map { $0.name.lowercased() })
         var headers = Headers()
-        for field in event.headers where !Self.dropped.contains(field.name.lowercased()) && !secretNames.contains(field.name.lowercased()) {
+        for field in event.headers
+        where !Self.dropped.contains(field.name.lowercased()) && !secretNames.contains(field.name.lowercased()) {
             headers.append(name: field.name, value: field.value)
         }
         let signed = SendCommand.headers(

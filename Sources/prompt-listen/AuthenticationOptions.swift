@@ -1,9 +1,10 @@
+import PromptEvents
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import PromptEvents
 
 /// The authentication flags shared by `serve`, `send`, `verify` and `replay`, and how they
 /// become an ``Authentication``.
@@ -13,10 +14,30 @@ import PromptEvents
 /// sources are alternatives. A value may carry an expiry: `VALUE@until=2026-12-31T00:00:00Z`.
 enum AuthenticationOptions {
     static let specs: [OptionSpec] = [
-        OptionSpec(name: "basic-auth", value: "USER:PASSWORD", help: "Accept HTTP Basic credentials.", repeatable: true),
-        OptionSpec(name: "basic-auth-file", value: "PATH", help: "Read USER:PASSWORD lines from a file.", repeatable: true),
-        OptionSpec(name: "hub-secret", value: "SECRET", help: "Require an X-Hub-Signature made with SECRET.", repeatable: true),
-        OptionSpec(name: "hub-secret-file", value: "PATH", help: "Read hub secrets from a file, one per line.", repeatable: true),
+        OptionSpec(
+            name: "basic-auth",
+            value: "USER:PASSWORD",
+            help: "Accept HTTP Basic credentials.",
+            repeatable: true
+        ),
+        OptionSpec(
+            name: "basic-auth-file",
+            value: "PATH",
+            help: "Read USER:PASSWORD lines from a file.",
+            repeatable: true
+        ),
+        OptionSpec(
+            name: "hub-secret",
+            value: "SECRET",
+            help: "Require an X-Hub-Signature made with SECRET.",
+            repeatable: true
+        ),
+        OptionSpec(
+            name: "hub-secret-file",
+            value: "PATH",
+            help: "Read hub secrets from a file, one per line.",
+            repeatable: true
+        ),
         OptionSpec(name: "header", value: "NAME=VALUE", help: "Require header NAME to carry VALUE.", repeatable: true),
         OptionSpec(name: "header-file", value: "PATH", help: "Read NAME=VALUE lines from a file.", repeatable: true),
     ]
@@ -39,7 +60,9 @@ enum AuthenticationOptions {
         func values(flag: String, file: String, variable: String) throws(UsageError) -> [String] {
             var result = arguments.all(flag)
             if !result.isEmpty {
-                warnings.append("--\(flag) on the command line is visible in the process list; prefer --\(file) or \(variable).")
+                warnings.append(
+                    "--\(flag) on the command line is visible in the process list; prefer --\(file) or \(variable)."
+                )
             }
             for path in arguments.all(file) {
                 do {

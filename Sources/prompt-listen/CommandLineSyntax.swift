@@ -29,7 +29,10 @@ struct CommandSpec: Sendable {
     var help: String {
         var lines = ["OVERVIEW: \(abstract)", "", "USAGE: \(usage)", "", "OPTIONS:"]
         let rows = (options + [OptionSpec(name: "help", value: nil, help: "Show this help and exit.")]).map { option in
-            ("--\(option.name)" + (option.value.map { " \($0)" } ?? ""), option.help + (option.repeatable ? " (repeatable)" : ""))
+            (
+                "--\(option.name)" + (option.value.map { " \($0)" } ?? ""),
+                option.help + (option.repeatable ? " (repeatable)" : "")
+            )
         }
         let width = min(30, rows.map(\.0.count).max() ?? 0)
         for (left, right) in rows {
@@ -41,9 +44,11 @@ struct CommandSpec: Sendable {
             }
         }
         if !discussion.isEmpty {
-            lines += ["", "DISCUSSION:"] + discussion.split(separator: "\n", omittingEmptySubsequences: false).map {
-                $0.isEmpty ? "" : "  " + $0
-            }
+            lines +=
+                ["", "DISCUSSION:"]
+                + discussion.split(separator: "\n", omittingEmptySubsequences: false).map {
+                    $0.isEmpty ? "" : "  " + $0
+                }
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -1,9 +1,10 @@
+import Dispatch
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Dispatch
 
 /// Runs a shell command with `posix_spawn`, feeding it bytes on stdin and capturing a bounded
 /// amount of its output, with a timeout that kills its whole process group.
@@ -43,7 +44,13 @@ enum CommandRunner {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(
-                    returning: runBlocking(command, input: input, environment: environment, timeout: timeout, outputLimit: outputLimit)
+                    returning: runBlocking(
+                        command,
+                        input: input,
+                        environment: environment,
+                        timeout: timeout,
+                        outputLimit: outputLimit
+                    )
                 )
             }
         }
@@ -109,7 +116,8 @@ enum CommandRunner {
             return failure("posix_spawn: \(String(cString: strerror(spawnError)))")
         }
 
-        let deadline = monotonicMilliseconds() + Int64(timeout.components.seconds * 1000)
+        let deadline =
+            monotonicMilliseconds() + Int64(timeout.components.seconds * 1000)
             + Int64(timeout.components.attoseconds / 1_000_000_000_000_000)
         _ = fcntl(stdinPipe[1], F_SETFL, fcntl(stdinPipe[1], F_GETFL) | O_NONBLOCK)
         var inputOffset = 0

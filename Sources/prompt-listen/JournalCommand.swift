@@ -1,10 +1,11 @@
+import PromptEvents
+import PromptEventsServer
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import PromptEvents
-import PromptEventsServer
 
 /// `prompt-listen journal`: inspect, purge and export the journal.
 enum JournalCommand {
@@ -22,7 +23,11 @@ enum JournalCommand {
         arguments: "[list | show ID | purge | export]",
         options: filterSpecs + [
             OptionSpec(name: "limit", value: "N", help: "Show at most N records (list)."),
-            OptionSpec(name: "older-than", value: "AGE", help: "purge: only records finished before AGE ago (e.g. 7d)."),
+            OptionSpec(
+                name: "older-than",
+                value: "AGE",
+                help: "purge: only records finished before AGE ago (e.g. 7d)."
+            ),
             OptionSpec(name: "redact", value: nil, help: "export: mask names, phone numbers and free text."),
         ],
         discussion: """
@@ -90,9 +95,13 @@ enum JournalCommand {
             switch action {
             case "list":
                 let journal = try Journal.open(at: directory, access: .readOnly)
-                return list(journal, query: query, limit: try arguments.value("limit").map { text throws(UsageError) in
-                    try ServeCommand.integer(text, "--limit", in: 1...Int.max)
-                })
+                return list(
+                    journal,
+                    query: query,
+                    limit: try arguments.value("limit").map { text throws(UsageError) in
+                        try ServeCommand.integer(text, "--limit", in: 1...Int.max)
+                    }
+                )
             case "show":
                 guard arguments.positionals.count == 2, let id = UInt64(arguments.positionals[1]) else {
                     throw UsageError(message: "journal show needs one record ID.")
@@ -112,7 +121,10 @@ enum JournalCommand {
                 return 0
             case "purge":
                 let journal = try Journal.open(at: directory)
-                let age = try arguments.value("older-than").map { text throws(UsageError) in try self.age(text, "--older-than") } ?? 0
+                let age =
+                    try arguments.value("older-than").map { text throws(UsageError) in
+                        try self.age(text, "--older-than")
+                    } ?? 0
                 let removed = try journal.purge(
                     states: query.states ?? [.done, .deadLettered],
                     finishedBefore: Date().addingTimeInterval(-age)
@@ -143,13 +155,19 @@ enum JournalCommand {
                 "pending: \(counts[.pending] ?? 0)  done: \(counts[.done] ?? 0)  dead: \(counts[.deadLettered] ?? 0)"
             )
             for entry in entries.suffix(limit ?? entries.count) {
-                let received = Timestamp.format(milliseconds: Int64((entry.record.receivedAt.timeIntervalSince1970 * 1000).rounded()))
+                let received = Timestamp.format(
+                    milliseconds: Int64((entry.record.receivedAt.timeIntervalSince1970 * 1000).rounded())
+                )
                 var line = "\(entry.id)  \(received)  \(stateName(entry.state).padding(to: 7))  \(entry.record.kind)"
                 let failing = entry.handlers.filter { $0.status != .succeeded }
                 if let reason = entry.deadLetterReason {
                     line += "  (\(reason))"
                 } else if !failing.isEmpty {
-                    line += "  " + failing.map { "\($0.handler): \($0.status.rawValue) after \($0.attempts)" }.joined(separator: ", ")
+                    line +=
+                        "  "
+                        + failing.map { "\($0.handler): \($0.status.rawValue) after \($0.attempts)" }.joined(
+                            separator: ", "
+                        )
                 }
                 printOutput(line)
             }
@@ -164,10 +182,14 @@ enum JournalCommand {
         printOutput("id: \(entry.id)")
         printOutput("kind: \(entry.record.kind)")
         printOutput("state: \(stateName(entry.state))")
-        printOutput("received: \(Timestamp.format(milliseconds: Int64((entry.record.receivedAt.timeIntervalSince1970 * 1000).rounded())))")
+        printOutput(
+            "received: \(Timestamp.format(milliseconds: Int64((entry.record.receivedAt.timeIntervalSince1970 * 1000).rounded())))"
+        )
         for progress in entry.handlers {
-            printOutput("handler \(progress.handler): \(progress.status.rawValue), \(progress.attempts) attempt(s)"
-                + (progress.lastError.map { ", last error: \($0)" } ?? ""))
+            printOutput(
+                "handler \(progress.handler): \(progress.status.rawValue), \(progress.attempts) attempt(s)"
+                    + (progress.lastError.map { ", last error: \($0)" } ?? "")
+            )
         }
         if let reason = entry.deadLetterReason { printOutput("dead letter: \(reason)") }
         for field in entry.record.headers { printOutput("\(field.name): \(field.value)") }
@@ -187,7 +209,9 @@ enum JournalCommand {
         object.append(key: "state", value: .string(stateName(entry.state)))
         object.append(
             key: "receivedAt",
-            value: .string(Timestamp.format(milliseconds: Int64((entry.record.receivedAt.timeIntervalSince1970 * 1000).rounded())))
+            value: .string(
+                Timestamp.format(milliseconds: Int64((entry.record.receivedAt.timeIntervalSince1970 * 1000).rounded()))
+            )
         )
         var headers = JSONObject()
         for field in entry.record.headers { headers.append(key: field.name, value: .string(field.value)) }
@@ -195,7 +219,14 @@ enum JournalCommand {
         if let json = try? JSONValue(parsing: entry.record.body) {
             object.append(key: "body", value: redact ? Redaction.redact(json) : json)
         } else {
-            object.append(key: "bodyText", value: .string(redact ? Redaction.mask(String(decoding: entry.record.body, as: UTF8.self)) : String(decoding: entry.record.body, as: UTF8.self)))
+            object.append(
+                key: "bodyText",
+                value: .string(
+                    redact
+                        ? Redaction.mask(String(decoding: entry.record.body, as: UTF8.self))
+                        : String(decoding: entry.record.body, as: UTF8.self)
+                )
+            )
         }
         return object
     }
@@ -214,7 +245,9 @@ enum Redaction {
         case .array(let elements):
             return .array(elements.map { redact($0, key: key) })
         case .object(let object):
-            return .object(JSONObject(members: object.members.map { .init(key: $0.key, value: redact($0.value, key: $0.key)) }))
+            return .object(
+                JSONObject(members: object.members.map { .init(key: $0.key, value: redact($0.value, key: $0.key)) })
+            )
         default:
             return value
         }
@@ -226,10 +259,12 @@ enum Redaction {
     }
 
     static func mask(_ text: String) -> String {
-        String(text.unicodeScalars.map { scalar -> Character in
-            if scalar.properties.isAlphabetic { return "x" }
-            if ("0"..."9").contains(scalar) { return "0" }
-            return Character(scalar)
-        })
+        String(
+            text.unicodeScalars.map { scalar -> Character in
+                if scalar.properties.isAlphabetic { return "x" }
+                if ("0"..."9").contains(scalar) { return "0" }
+                return Character(scalar)
+            }
+        )
     }
 }

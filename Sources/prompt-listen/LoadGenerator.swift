@@ -1,12 +1,13 @@
+import Dispatch
+import PromptEvents
+import PromptEventsServer
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Dispatch
-import PromptEvents
-import PromptEventsServer
-import Synchronization
 
 /// `send --count N --concurrency C`: a quick, bounded load generator with a summary.
 enum LoadGenerator {
@@ -36,7 +37,13 @@ enum LoadGenerator {
                 while next.add(1, ordering: .relaxed).oldValue < count {
                     let begin = monotonicNow()
                     do throws(HTTPClientError) {
-                        let response = try client.send(method: "POST", url: url, headers: headers, body: body, timeout: timeout)
+                        let response = try client.send(
+                            method: "POST",
+                            url: url,
+                            headers: headers,
+                            body: body,
+                            timeout: timeout
+                        )
                         local.statuses[response.status, default: 0] += 1
                     } catch {
                         local.errors[error.message, default: 0] += 1
@@ -71,7 +78,9 @@ enum LoadGenerator {
         let succeeded = result.statuses.filter { (200..<300).contains($0.key) }.values.reduce(0, +)
         let failed = count - succeeded
         printOutput("requests: \(count)  concurrency: \(concurrency)  elapsed: \(formatDecimal(elapsed, places: 2)) s")
-        printOutput("throughput: \(formatDecimal(Double(count) / elapsed, places: 0)) req/s  p50: \(percentile(0.5))  p99: \(percentile(0.99))  max: \(percentile(1.0))")
+        printOutput(
+            "throughput: \(formatDecimal(Double(count) / elapsed, places: 0)) req/s  p50: \(percentile(0.5))  p99: \(percentile(0.99))  max: \(percentile(1.0))"
+        )
         let statuses = result.statuses.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
         printOutput("statuses: \(statuses.isEmpty ? "none" : statuses)  errors: \(failed)")
         for (message, times) in result.errors.sorted(by: { $0.value > $1.value }) {

@@ -1,18 +1,20 @@
+import PromptEvents
+import PromptEventsServer
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import PromptEvents
-import PromptEventsServer
 
 /// How log lines on stderr look.
 enum LogFormat: String {
     case text, json
 }
 
-/// Diagnostics on stderr: one line per delivery and per lifecycle change. It sees only what the
-/// listener reports, which never includes secrets, `Authorization` values or bodies.
+/// Diagnostics on stderr: one line per delivery and per lifecycle change.
+///
+/// It sees only what the listener reports, which never includes secrets, `Authorization` values or bodies.
 struct Logger: Sendable {
     let format: LogFormat
 
@@ -26,13 +28,16 @@ struct Logger: Sendable {
             // Exactly one line in this form, whatever the log format: scripts wait for it.
             printError("listening on \(address.url)")
             let base = address.url + (basePath == "/" ? "" : basePath)
-            info("Prompt.io Event Endpoint URL: \(base) (through your tunnel's public URL); subscribe to "
-                + EventKind.known.map { "/" + $0.rawValue }.joined(separator: ", "))
+            info(
+                "Prompt.io Event Endpoint URL: \(base) (through your tunnel's public URL); subscribe to "
+                    + EventKind.known.map { "/" + $0.rawValue }.joined(separator: ", ")
+            )
             if let metrics { info("metrics on \(metrics.url)/metrics") }
         case .request(let record):
             var fields: [(String, String)] = [
                 ("status", "\(record.status)"), ("method", record.method), ("path", record.path),
-                ("bytes", "\(record.bodyBytes)"), ("latency_ms", formatDecimal(Double(record.latency.nanoseconds) / 1e6, places: 3)),
+                ("bytes", "\(record.bodyBytes)"),
+                ("latency_ms", formatDecimal(Double(record.latency.nanoseconds) / 1e6, places: 3)),
             ]
             if let kind = record.kind { fields.append(("kind", kind.rawValue)) }
             if let id = record.deliveryID { fields.append(("delivery", "\(id)")) }

@@ -81,7 +81,10 @@ enum PromptListen {
         ]
         let width = commands.map(\.name.count).max() ?? 0
         for command in commands {
-            lines.append("  " + command.name.padding(to: width) + "  " + command.abstract + (command.name == "serve" ? " (default)" : ""))
+            lines.append(
+                "  " + command.name.padding(to: width) + "  " + command.abstract
+                    + (command.name == "serve" ? " (default)" : "")
+            )
         }
         lines += ["", "  See 'prompt-listen SUBCOMMAND --help' for each subcommand's options.", ""]
         return lines.joined(separator: "\n")

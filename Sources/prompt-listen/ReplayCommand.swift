@@ -1,10 +1,11 @@
+import PromptEvents
+import PromptEventsServer
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import PromptEvents
-import PromptEventsServer
 
 /// `prompt-listen replay`: run journaled deliveries again, through the configured actions or
 /// by re-sending their exact bytes to a URL.
@@ -13,10 +14,11 @@ enum ReplayCommand {
         name: "replay",
         abstract: "Re-run journaled deliveries through actions, or re-send them to a URL.",
         options: JournalCommand.filterSpecs + [
-            OptionSpec(name: "to", value: "URL", help: "Re-send each record's exact bytes to this listener base URL."),
-        ] + ServeCommand.spec.options.filter {
-            ["output", "exec", "exec-timeout", "forward-to", "max-attempts", "base-path"].contains($0.name)
-        } + AuthenticationOptions.specs,
+            OptionSpec(name: "to", value: "URL", help: "Re-send each record's exact bytes to this listener base URL.")
+        ]
+            + ServeCommand.spec.options.filter {
+                ["output", "exec", "exec-timeout", "forward-to", "max-attempts", "base-path"].contains($0.name)
+            } + AuthenticationOptions.specs,
         discussion: """
             Selects records with --kind, --state, --since and --until (all records by default).
             With --to, re-sends each record's exact body and Prompt.io headers, signed with the
@@ -67,7 +69,11 @@ enum ReplayCommand {
             var configuration = DispatcherConfiguration()
             configuration.retryPolicy.maximumAttempts = options.serve.maxAttempts
             configuration.handlerTimeout = options.serve.execTimeout + .seconds(5)
-            let dispatcher = Dispatcher(handlers: ReceiverHandlers(receiver: receiver), journal: journal, configuration: configuration)
+            let dispatcher = Dispatcher(
+                handlers: ReceiverHandlers(receiver: receiver),
+                journal: journal,
+                configuration: configuration
+            )
             try dispatcher.start()
             let queued = try dispatcher.replay(ids: ids)
             await dispatcher.waitUntilIdle()
@@ -75,7 +81,9 @@ enum ReplayCommand {
             let after = try journal.entries(matching: JournalQuery(ids: Set(queued)))
             let dead = after.filter { $0.state == .deadLettered }.count
             try journal.close()
-            printError("replayed \(queued.count) record\(queued.count == 1 ? "" : "s"): \(queued.count - dead) done, \(dead) dead")
+            printError(
+                "replayed \(queued.count) record\(queued.count == 1 ? "" : "s"): \(queued.count - dead) done, \(dead) dead"
+            )
             return dead == 0 ? 0 : 1
         } catch {
             printError("Error: \(error)")
@@ -100,7 +108,9 @@ enum ReplayCommand {
                 signatureFormat: .sha1,
                 isSample: false
             )
-            for field in signed where !headers.contains(field.name) { headers.append(name: field.name, value: field.value) }
+            for field in signed where !headers.contains(field.name) {
+                headers.append(name: field.name, value: field.value)
+            }
             do {
                 let response = try client.send(
                     method: "POST",

@@ -21,9 +21,11 @@ enum Samples {
         case .customerAdded:
             return #"{"orgId":12345,"customer":\#(customer)}"#
         case .customerOptOut:
-            return #"{"orgId":12345,"customer":\#(customer.replacingFirst("\"globalOptOut\":false", with: "\"globalOptOut\":true,\"globalOptOutTimestamp\":1712349999000,\"globalOptOutDate\":\"2024-04-05T20:46:39Z\""))}"#
+            return
+                #"{"orgId":12345,"customer":\#(customer.replacingFirst("\"globalOptOut\":false", with: "\"globalOptOut\":true,\"globalOptOutTimestamp\":1712349999000,\"globalOptOutDate\":\"2024-04-05T20:46:39Z\""))}"#
         case .messageAdded:
-            return #"{"orgId":12345,"message":{"id":555001,"text":"Yes, see you at 3pm 👍","direction":"INBOUND"},"customer":\#(customer)}"#
+            return
+                #"{"orgId":12345,"message":{"id":555001,"text":"Yes, see you at 3pm 👍","direction":"INBOUND"},"customer":\#(customer)}"#
         case .messageStatus:
             return #"{"orgId":12345,"message":{"id":555002,"status":"DELIVERED"}}"#
         case .contactAction:

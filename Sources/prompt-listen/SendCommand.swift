@@ -1,3 +1,6 @@
+import PromptEvents
+import PromptEventsServer
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -8,8 +11,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import PromptEvents
-import PromptEventsServer
 
 /// `prompt-listen send`: posts a sample or given payload exactly as Prompt.io would.
 enum SendCommand {
@@ -19,8 +20,17 @@ enum SendCommand {
         arguments: "KIND",
         options: [
             OptionSpec(name: "to", value: "URL", help: "The listener's base URL (default: http://127.0.0.1:8080)."),
-            OptionSpec(name: "payload", value: "FILE", help: "Send this file's bytes ('-' for stdin) instead of a sample."),
-            OptionSpec(name: "set", value: "KEY=VALUE", help: "Set a top-level field (VALUE as JSON, else as a string).", repeatable: true),
+            OptionSpec(
+                name: "payload",
+                value: "FILE",
+                help: "Send this file's bytes ('-' for stdin) instead of a sample."
+            ),
+            OptionSpec(
+                name: "set",
+                value: "KEY=VALUE",
+                help: "Set a top-level field (VALUE as JSON, else as a string).",
+                repeatable: true
+            ),
             OptionSpec(name: "signature-format", value: "FORMAT", help: "sha1 (default), hex, base64 or sha256."),
             OptionSpec(name: "count", value: "N", help: "Send N times (a quick load test); default 1."),
             OptionSpec(name: "concurrency", value: "C", help: "Connections used with --count; default 1."),
@@ -158,7 +168,13 @@ enum SendCommand {
         let url = options.url.appending(path: options.kind.rawValue)
         if options.count == 1 {
             do {
-                let response = try HTTPClient().send(method: "POST", url: url, headers: headers, body: options.body, timeout: options.timeout)
+                let response = try HTTPClient().send(
+                    method: "POST",
+                    url: url,
+                    headers: headers,
+                    body: options.body,
+                    timeout: options.timeout
+                )
                 printOutput("\(response.status) \(response.reason)")
                 let text = String(decoding: response.body, as: UTF8.self)
                 if !text.isEmpty { writeAll(text.hasSuffix("\n") ? text : text + "\n", to: STDOUT_FILENO) }
@@ -168,10 +184,19 @@ enum SendCommand {
                 return 1
             }
         }
-        return LoadGenerator.run(url: url, headers: headers, body: options.body, count: options.count, concurrency: options.concurrency, timeout: options.timeout)
+        return LoadGenerator.run(
+            url: url,
+            headers: headers,
+            body: options.body,
+            count: options.count,
+            concurrency: options.concurrency,
+            timeout: options.timeout
+        )
     }
 
-    private static func positiveInteger(_ arguments: ParsedArguments, _ name: String, default value: Int) throws(UsageError) -> Int {
+    private static func positiveInteger(_ arguments: ParsedArguments, _ name: String, default value: Int)
+        throws(UsageError) -> Int
+    {
         guard let text = arguments.value(name) else { return value }
         guard let number = Int(text), number > 0 else {
             throw UsageError(message: "--\(name) must be a positive integer; got '\(text)'.")

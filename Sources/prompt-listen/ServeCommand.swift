@@ -1,11 +1,12 @@
+import Dispatch
+import PromptEvents
+import PromptEventsServer
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Dispatch
-import PromptEvents
-import PromptEventsServer
 
 /// `prompt-listen serve` (the default): run a listener and wire closures to event kinds.
 enum ServeCommand {
@@ -17,20 +18,42 @@ enum ServeCommand {
             OptionSpec(name: "port", value: "PORT", help: "Port to bind, 0 for any (default: $PORT or 8080)."),
             OptionSpec(name: "base-path", value: "PATH", help: "Path below which events arrive (default: /)."),
             OptionSpec(name: "output", value: "MODE", help: "pretty, json or quiet (default: pretty on a terminal)."),
-            OptionSpec(name: "exec", value: "KIND=COMMAND", help: "Run COMMAND for each KIND event ('*' for all).", repeatable: true),
+            OptionSpec(
+                name: "exec",
+                value: "KIND=COMMAND",
+                help: "Run COMMAND for each KIND event ('*' for all).",
+                repeatable: true
+            ),
             OptionSpec(name: "exec-timeout", value: "SECONDS", help: "Kill a command running longer (default: 30)."),
-            OptionSpec(name: "forward-to", value: "URL", help: "Re-POST each event's exact bytes to an http:// URL.", repeatable: true),
+            OptionSpec(
+                name: "forward-to",
+                value: "URL",
+                help: "Re-POST each event's exact bytes to an http:// URL.",
+                repeatable: true
+            ),
             OptionSpec(name: "journal", value: "DIR", help: "Journal directory (default: .prompt-listen/journal)."),
             OptionSpec(name: "no-journal", value: nil, help: "Keep nothing on disk (same as --ack memory)."),
             OptionSpec(name: "ack", value: "MODE", help: "durable (default), after-handlers or memory."),
-            OptionSpec(name: "dedup-window", value: "SECONDS", help: "Remember delivered bodies this long; 0 disables (default: 86400)."),
-            OptionSpec(name: "max-attempts", value: "N", help: "Attempts per handler before dead-lettering (default: 5)."),
+            OptionSpec(
+                name: "dedup-window",
+                value: "SECONDS",
+                help: "Remember delivered bodies this long; 0 disables (default: 86400)."
+            ),
+            OptionSpec(
+                name: "max-attempts",
+                value: "N",
+                help: "Attempts per handler before dead-lettering (default: 5)."
+            ),
             OptionSpec(name: "concurrency", value: "N", help: "Handlers running at once (default: 16)."),
             OptionSpec(name: "max-body", value: "BYTES", help: "Largest accepted body (default: 1048576)."),
             OptionSpec(name: "max-connections", value: "N", help: "Connections served at once (default: 10000)."),
             OptionSpec(name: "head-timeout", value: "SECONDS", help: "Time to receive a request head (default: 10)."),
             OptionSpec(name: "idle-timeout", value: "SECONDS", help: "Idle keep-alive time (default: 60)."),
-            OptionSpec(name: "metrics-port", value: "PORT", help: "Serve /metrics on 127.0.0.1:PORT instead of the main port."),
+            OptionSpec(
+                name: "metrics-port",
+                value: "PORT",
+                help: "Serve /metrics on 127.0.0.1:PORT instead of the main port."
+            ),
             OptionSpec(name: "log-format", value: "FORMAT", help: "text (default) or json, on stderr."),
         ] + AuthenticationOptions.specs,
         discussion: """
@@ -135,9 +158,15 @@ enum ServeCommand {
         if let value = arguments.value("dedup-window") {
             options.deduplicationWindow = .seconds(try integer(value, "--dedup-window", in: 0...(365 * 86_400)))
         }
-        if let value = arguments.value("max-attempts") { options.maxAttempts = try integer(value, "--max-attempts", in: 1...1000) }
-        if let value = arguments.value("concurrency") { options.concurrency = try integer(value, "--concurrency", in: 1...10_000) }
-        if let value = arguments.value("max-body") { options.maxBody = try integer(value, "--max-body", in: 0...(1 << 30)) }
+        if let value = arguments.value("max-attempts") {
+            options.maxAttempts = try integer(value, "--max-attempts", in: 1...1000)
+        }
+        if let value = arguments.value("concurrency") {
+            options.concurrency = try integer(value, "--concurrency", in: 1...10_000)
+        }
+        if let value = arguments.value("max-body") {
+            options.maxBody = try integer(value, "--max-body", in: 0...(1 << 30))
+        }
         if let value = arguments.value("max-connections") {
             options.maxConnections = try integer(value, "--max-connections", in: 1...1_000_000)
         }
@@ -147,20 +176,27 @@ enum ServeCommand {
         if let value = arguments.value("idle-timeout") {
             options.idleTimeout = .seconds(try integer(value, "--idle-timeout", in: 1...86_400))
         }
-        if let value = arguments.value("metrics-port") { options.metricsPort = try integer(value, "--metrics-port", in: 0...65535) }
+        if let value = arguments.value("metrics-port") {
+            options.metricsPort = try integer(value, "--metrics-port", in: 0...65535)
+        }
         if let format = arguments.value("log-format") {
             guard let parsed = LogFormat(rawValue: format) else {
                 throw UsageError(message: "--log-format must be text or json; got '\(format)'.")
             }
             options.logFormat = parsed
         }
-        (options.authentication, options.warnings) = try AuthenticationOptions.build(from: arguments, environment: environment)
+        (options.authentication, options.warnings) = try AuthenticationOptions.build(
+            from: arguments,
+            environment: environment
+        )
         return options
     }
 
     static func integer(_ text: String, _ name: String, in range: ClosedRange<Int>) throws(UsageError) -> Int {
         guard let value = Int(text), range.contains(value) else {
-            throw UsageError(message: "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound); got '\(text)'.")
+            throw UsageError(
+                message: "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound); got '\(text)'."
+            )
         }
         return value
     }
@@ -171,11 +207,17 @@ enum ServeCommand {
         let log = Logger(format: options.logFormat)
         for warning in options.warnings { log.warning(warning) }
         if options.authentication.isOpen {
-            log.warning("NO AUTHENTICATION is configured: anyone who can reach this port can post events. "
-                + "Add --hub-secret-file, --basic-auth-file or --header (see --help).")
+            log.warning(
+                "NO AUTHENTICATION is configured: anyone who can reach this port can post events. "
+                    + "Add --hub-secret-file, --basic-auth-file or --header (see --help)."
+            )
         }
         let receiver = makeReceiver(options, log: log)
-        var configuration = WebhookListener.Configuration(host: options.host, port: options.port, journalDirectory: options.journalDirectory)
+        var configuration = WebhookListener.Configuration(
+            host: options.host,
+            port: options.port,
+            journalDirectory: options.journalDirectory
+        )
         configuration.acknowledgement = options.acknowledgement
         configuration.limits.maxBodyBytes = options.maxBody
         configuration.maxConnections = options.maxConnections
@@ -219,7 +261,9 @@ enum ServeCommand {
             let name = "exec#\(index):\(exec.kind?.rawValue ?? "*")"
             let action = ExecAction(command: exec.command, timeout: options.execTimeout, log: log, name: name)
             if let kind = exec.kind {
-                receiver.on(EventType<GenericPayload>(kind), name: name) { event in try await action.run(event.underlying) }
+                receiver.on(EventType<GenericPayload>(kind), name: name) { event in
+                    try await action.run(event.underlying)
+                }
             } else {
                 receiver.onAny(name: name) { event in try await action.run(event) }
             }

@@ -49,7 +49,9 @@ func writeAll(_ text: String, to fd: Int32) {
     let bytes = Array(text.utf8)
     var offset = 0
     while offset < bytes.count {
-        let count = bytes.withUnsafeBytes { buffer in write(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset) }
+        let count = bytes.withUnsafeBytes { buffer in
+            write(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+        }
         if count > 0 {
             offset += count
         } else if count < 0 && errno == EINTR {

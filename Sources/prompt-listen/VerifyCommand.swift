@@ -7,7 +7,11 @@ enum VerifyCommand {
         abstract: "Check an X-Hub-Signature offline, and explain a mismatch.",
         options: [
             OptionSpec(name: "payload", value: "FILE", help: "The exact body bytes ('-' for stdin)."),
-            OptionSpec(name: "signature", value: "VALUE", help: "The X-Hub-Signature value, e.g. sha1=… (or sha256=…)."),
+            OptionSpec(
+                name: "signature",
+                value: "VALUE",
+                help: "The X-Hub-Signature value, e.g. sha1=… (or sha256=…)."
+            ),
             OptionSpec(name: "explain", value: nil, help: "Say which check failed and the likely cause."),
         ] + AuthenticationOptions.specs.filter { $0.name.hasPrefix("hub-secret") },
         discussion: """
@@ -24,7 +28,9 @@ enum VerifyCommand {
 
     static func run(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) -> Int32 {
         guard let path = arguments.value("payload") else { throw UsageError(message: "verify needs --payload FILE.") }
-        guard let signature = arguments.value("signature") else { throw UsageError(message: "verify needs --signature VALUE.") }
+        guard let signature = arguments.value("signature") else {
+            throw UsageError(message: "verify needs --signature VALUE.")
+        }
         let body: [UInt8]
         do {
             body = try readFile(path)
@@ -33,10 +39,13 @@ enum VerifyCommand {
         }
         let (authentication, warnings) = try AuthenticationOptions.build(from: arguments, environment: environment)
         guard !authentication.hubSecrets.isEmpty else {
-            throw UsageError(message: "verify needs a secret: --hub-secret, --hub-secret-file or PROMPT_LISTEN_HUB_SECRET.")
+            throw UsageError(
+                message: "verify needs a secret: --hub-secret, --hub-secret-file or PROMPT_LISTEN_HUB_SECRET."
+            )
         }
         for warning in warnings { printError("warning: \(warning)") }
-        let name = signature.lowercased().hasPrefix("sha256=") ? HubSignature.sha256HeaderName : HubSignature.sha1HeaderName
+        let name =
+            signature.lowercased().hasPrefix("sha256=") ? HubSignature.sha256HeaderName : HubSignature.sha1HeaderName
         let headers: Headers = [name: signature]
         let checks = authentication.explain(headers, body: body)
         let passed = checks.allSatisfy(\.passed)

@@ -35,9 +35,15 @@ import Testing
             SignatureCase(name: "header name in lower case", headers: ["x-hub-signature": "sha1=" + hex]),
             SignatureCase(name: "surrounding whitespace", headers: ["X-Hub-Signature": "  sha1=\(hex) "]),
             SignatureCase(name: "sha256 header", headers: ["X-Hub-Signature-256": sha256]),
-            SignatureCase(name: "both headers valid", headers: ["X-Hub-Signature": "sha1=" + hex, "X-Hub-Signature-256": sha256]),
+            SignatureCase(
+                name: "both headers valid",
+                headers: ["X-Hub-Signature": "sha1=" + hex, "X-Hub-Signature-256": sha256]
+            ),
             SignatureCase(name: "comma list, one matches", headers: ["X-Hub-Signature": "sha1=\(other), sha1=\(hex)"]),
-            SignatureCase(name: "two fields, one matches", headers: ["X-Hub-Signature": "sha1=" + other, "x-hub-signature": hex]),
+            SignatureCase(
+                name: "two fields, one matches",
+                headers: ["X-Hub-Signature": "sha1=" + other, "x-hub-signature": hex]
+            ),
             SignatureCase(
                 name: "empty body signed",
                 headers: ["X-Hub-Signature": "sha1=" + sha1Hex(emptyBody)],
@@ -49,11 +55,27 @@ import Testing
                 body: nonUTF8
             ),
             SignatureCase(name: "absent", headers: [:], expected: .missingSignature),
-            SignatureCase(name: "wrong secret", headers: ["X-Hub-Signature": "sha1=" + other], expected: .signatureMismatch),
-            SignatureCase(name: "truncated MAC", headers: ["X-Hub-Signature": "sha1=" + hex.dropLast(2)], expected: .malformedSignature),
-            SignatureCase(name: "not hex", headers: ["X-Hub-Signature": "sha1=" + String(repeating: "z", count: 40)], expected: .malformedSignature),
+            SignatureCase(
+                name: "wrong secret",
+                headers: ["X-Hub-Signature": "sha1=" + other],
+                expected: .signatureMismatch
+            ),
+            SignatureCase(
+                name: "truncated MAC",
+                headers: ["X-Hub-Signature": "sha1=" + hex.dropLast(2)],
+                expected: .malformedSignature
+            ),
+            SignatureCase(
+                name: "not hex",
+                headers: ["X-Hub-Signature": "sha1=" + String(repeating: "z", count: 40)],
+                expected: .malformedSignature
+            ),
             SignatureCase(name: "empty value", headers: ["X-Hub-Signature": ""], expected: .malformedSignature),
-            SignatureCase(name: "sha256 MAC in the sha1 slot", headers: ["X-Hub-Signature": "sha1=" + sha256.dropFirst(7)], expected: .malformedSignature),
+            SignatureCase(
+                name: "sha256 MAC in the sha1 slot",
+                headers: ["X-Hub-Signature": "sha1=" + sha256.dropFirst(7)],
+                expected: .malformedSignature
+            ),
             SignatureCase(
                 name: "body altered by one byte",
                 headers: ["X-Hub-Signature": "sha1=" + hex],
@@ -62,7 +84,10 @@ import Testing
             ),
             SignatureCase(
                 name: "valid sha1 but wrong sha256",
-                headers: ["X-Hub-Signature": "sha1=" + hex, "X-Hub-Signature-256": "sha256=" + String(repeating: "0", count: 64)],
+                headers: [
+                    "X-Hub-Signature": "sha1=" + hex,
+                    "X-Hub-Signature-256": "sha256=" + String(repeating: "0", count: 64),
+                ],
                 expected: .signatureMismatch
             ),
         ]
@@ -118,7 +143,10 @@ import Testing
 
     static let basicCases: [BasicCase] = [
         BasicCase(name: "valid", authorization: basic("prompt:pa:ss wörd")),
-        BasicCase(name: "scheme in lower case", authorization: "basic " + Data("prompt:pa:ss wörd".utf8).base64EncodedString()),
+        BasicCase(
+            name: "scheme in lower case",
+            authorization: "basic " + Data("prompt:pa:ss wörd".utf8).base64EncodedString()
+        ),
         BasicCase(name: "second credential", authorization: basic("backup:backup-pass")),
         BasicCase(name: "absent", authorization: nil, expected: .missingCredentials),
         BasicCase(name: "bearer", authorization: "Bearer abc", expected: .malformedCredentials),
@@ -166,11 +194,26 @@ import Testing
     static let headerCases: [HeaderCase] = [
         HeaderCase(name: "both required headers", headers: ["webhooktoken": "abcdefg", "X-Team": "blue"]),
         HeaderCase(name: "rotated alternative value", headers: ["WebhookToken": "hijklmn", "x-team": "blue"]),
-        HeaderCase(name: "one of two fields matches", headers: ["webhooktoken": "wrong", "webhooktoken": "abcdefg", "X-Team": "blue"]),
+        HeaderCase(
+            name: "one of two fields matches",
+            headers: ["webhooktoken": "wrong", "webhooktoken": "abcdefg", "X-Team": "blue"]
+        ),
         HeaderCase(name: "second name missing", headers: ["webhooktoken": "abcdefg"], expected: .missingHeader),
-        HeaderCase(name: "wrong value", headers: ["webhooktoken": "abcdefh", "X-Team": "blue"], expected: .wrongHeaderValue),
-        HeaderCase(name: "value case matters", headers: ["webhooktoken": "ABCDEFG", "X-Team": "blue"], expected: .wrongHeaderValue),
-        HeaderCase(name: "expired value", headers: ["webhooktoken": "old", "X-Team": "blue"], expected: .expiredHeaderValue),
+        HeaderCase(
+            name: "wrong value",
+            headers: ["webhooktoken": "abcdefh", "X-Team": "blue"],
+            expected: .wrongHeaderValue
+        ),
+        HeaderCase(
+            name: "value case matters",
+            headers: ["webhooktoken": "ABCDEFG", "X-Team": "blue"],
+            expected: .wrongHeaderValue
+        ),
+        HeaderCase(
+            name: "expired value",
+            headers: ["webhooktoken": "old", "X-Team": "blue"],
+            expected: .expiredHeaderValue
+        ),
     ]
 
     @Test(arguments: headerCases)
@@ -226,7 +269,8 @@ import Testing
         dump(credential, to: &dumpedCredential)
         let texts = [
             secret.description, secret.debugDescription, "\(secret)", String(reflecting: secret), dumped,
-            "\(credential)", dumpedCredential, "\(HubSecret(secret))", "\(Authentication(hubSecrets: [HubSecret(secret)]))",
+            "\(credential)", dumpedCredential, "\(HubSecret(secret))",
+            "\(Authentication(hubSecrets: [HubSecret(secret)]))",
         ]
         for text in texts {
             #expect(!text.contains("hunter2"), "leaked in: \(text)")
@@ -244,9 +288,27 @@ import Testing
     }
 
     static let explainCases: [ExplainCase] = [
-        ExplainCase(name: "newline in secret file", configured: "s3cr3t\n", signedWith: "s3cr3t", bodyReceived: body, hintContains: "whitespace"),
-        ExplainCase(name: "sender secret has newline", configured: "s3cr3t", signedWith: "s3cr3t\n", bodyReceived: body, hintContains: "newline"),
-        ExplainCase(name: "newline appended to body", configured: "s3cr3t", signedWith: "s3cr3t", bodyReceived: body + [0x0A], hintContains: "trailing newline was added"),
+        ExplainCase(
+            name: "newline in secret file",
+            configured: "s3cr3t\n",
+            signedWith: "s3cr3t",
+            bodyReceived: body,
+            hintContains: "whitespace"
+        ),
+        ExplainCase(
+            name: "sender secret has newline",
+            configured: "s3cr3t",
+            signedWith: "s3cr3t\n",
+            bodyReceived: body,
+            hintContains: "newline"
+        ),
+        ExplainCase(
+            name: "newline appended to body",
+            configured: "s3cr3t",
+            signedWith: "s3cr3t",
+            bodyReceived: body + [0x0A],
+            hintContains: "trailing newline was added"
+        ),
         ExplainCase(
             name: "body re-encoded",
             configured: "s3cr3t",
@@ -254,7 +316,13 @@ import Testing
             bodyReceived: Array("{\n  \"orgId\" : 12345,\n  \"text\" : \"Hello, World! 😀\"\n}".utf8),
             hintContains: "re-encoded"
         ),
-        ExplainCase(name: "plainly different secret", configured: "s3cr3t", signedWith: "other", bodyReceived: body, hintContains: "altered after signing, or the secret differs"),
+        ExplainCase(
+            name: "plainly different secret",
+            configured: "s3cr3t",
+            signedWith: "other",
+            bodyReceived: body,
+            hintContains: "altered after signing, or the secret differs"
+        ),
     ]
 
     @Test(arguments: explainCases)
@@ -262,7 +330,8 @@ import Testing
         let authentication = Authentication(hubSecrets: [HubSecret(Secret(testCase.configured))])
         let signature = Self.sha1Hex(secret: Secret(testCase.signedWith))
         // For the re-encoded case the sender signed the compact body; the receiver got it pretty.
-        let signedBody = testCase.name == "body re-encoded"
+        let signedBody =
+            testCase.name == "body re-encoded"
             ? Array(#"{"orgId":12345,"text":"Hello, World! 😀"}"#.utf8) : Self.body
         let header = HubSignature.sign(signedBody, secret: Secret(testCase.signedWith)).value
         let checks = authentication.explain(["X-Hub-Signature": header], body: testCase.bodyReceived)

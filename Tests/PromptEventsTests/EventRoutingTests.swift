@@ -17,8 +17,18 @@ import Testing
         Case(basePath: "/", target: "/message/added?source=test", header: nil, expected: .kind(.messageAdded)),
         Case(basePath: "/", target: "/contactAction", header: nil, expected: .kind(.contactAction)),
         Case(basePath: "/", target: "/customer/optIn", header: nil, expected: .kind("customer/optIn")),
-        Case(basePath: "/hooks/prompt", target: "/hooks/prompt/customer/added", header: nil, expected: .kind(.customerAdded)),
-        Case(basePath: "/hooks/prompt/", target: "/hooks//prompt/customer/added", header: nil, expected: .kind(.customerAdded)),
+        Case(
+            basePath: "/hooks/prompt",
+            target: "/hooks/prompt/customer/added",
+            header: nil,
+            expected: .kind(.customerAdded)
+        ),
+        Case(
+            basePath: "/hooks/prompt/",
+            target: "/hooks//prompt/customer/added",
+            header: nil,
+            expected: .kind(.customerAdded)
+        ),
         Case(basePath: "hooks", target: "/hooks/smartlink/clicked", header: nil, expected: .kind(.smartlinkClicked)),
         Case(basePath: "/hooks", target: "/other/message/added", header: nil, expected: .outsideBasePath),
         Case(basePath: "/hooks", target: "/hooksmessage/added", header: nil, expected: .outsideBasePath),

@@ -139,7 +139,9 @@ import Testing
         }
     }
 
-    @Test(arguments: ["deep-nesting.json", "invalid-utf8.bin", "array-body.json", "scalar-body.json", "empty-body.json"])
+    @Test(arguments: [
+        "deep-nesting.json", "invalid-utf8.bin", "array-body.json", "scalar-body.json", "empty-body.json",
+    ])
     func hostileFixturesGetAClearRejection(fixture: String) throws {
         let admission = WebhookReceiver().admit(Delivery(target: "/message/added", body: try Fixture.bytes(fixture)))
         guard case .rejected(let rejection) = admission else {
@@ -151,7 +153,8 @@ import Testing
     }
 
     @Test func aOneMebibyteBodyIsAccepted() {
-        let body = Array(#"{"orgId":1,"padding":""#.utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20)
+        let body =
+            Array(#"{"orgId":1,"padding":""#.utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20)
             + Array(#""}"#.utf8)
         guard case .accepted(let event) = WebhookReceiver().admit(Delivery(target: "/message/added", body: body)) else {
             Issue.record("rejected a 1 MiB body")
@@ -194,7 +197,11 @@ import Testing
     @Test func theEventKeepsHeadersDeclaredKindAndExactBytes() {
         let body = "{ \"orgId\" : 7 ,\n \"a\":1.0 }"
         let headers: Headers = ["Prompt-EventType": "message/status", "X-Dup": "1", "x-dup": "2"]
-        guard case .accepted(let event) = WebhookReceiver().admit(delivery("/message/added", body: body, headers: headers)) else {
+        guard
+            case .accepted(let event) = WebhookReceiver().admit(
+                delivery("/message/added", body: body, headers: headers)
+            )
+        else {
             Issue.record("rejected")
             return
         }

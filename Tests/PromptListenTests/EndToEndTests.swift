@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 
-/// The built binary end to end: serve and send, actions, replay, signals. Every server listens
-/// on 127.0.0.1:0 and is stopped by PID.
+/// The built binary end to end: serve and send, actions, replay, signals.
+///
+/// Every server listens on 127.0.0.1:0 and is stopped by PID.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct EndToEndTests {
     static let kinds = [
@@ -54,13 +55,19 @@ struct EndToEndTests {
 
     @Test func execReceivesTheExactBytesAndTheEnvironment() throws {
         let server = try ServeProcess(
-            ["--exec", #"customer/added=cat > "received-$PROMPT_DELIVERY_ID.json"; env | grep ^PROMPT_ > "env-$PROMPT_DELIVERY_ID.txt""#],
+            [
+                "--exec",
+                #"customer/added=cat > "received-$PROMPT_DELIVERY_ID.json"; env | grep ^PROMPT_ > "env-$PROMPT_DELIVERY_ID.txt""#,
+            ],
             environment: ["PROMPT_LISTEN_HUB_SECRET": "s3cr3t"]
         )
         let body = "{ \"orgId\" : 77,\n  \"note\": \"exact bytes 😀\" }\n"
         let payload = server.directory + "/payload.json"
         try body.write(toFile: payload, atomically: true, encoding: .utf8)
-        let sent = try Binary.run(["send", "customer/added", "--to", server.url, "--payload", payload], environment: ["PROMPT_LISTEN_HUB_SECRET": "s3cr3t"])
+        let sent = try Binary.run(
+            ["send", "customer/added", "--to", server.url, "--payload", payload],
+            environment: ["PROMPT_LISTEN_HUB_SECRET": "s3cr3t"]
+        )
         #expect(sent.status == 0)
         let received = server.directory + "/received-1.json"
         #expect(server.waitFor { _ in FileManager.default.fileExists(atPath: server.directory + "/env-1.txt") })
@@ -75,12 +82,20 @@ struct EndToEndTests {
 
     @Test func forwardDeliversByteIdenticalBodiesToASecondListener() throws {
         let environment = ["PROMPT_LISTEN_HUB_SECRET": "s3cr3t"]
-        let downstream = try ServeProcess(["--exec", #"*=cat > "forwarded-$PROMPT_DELIVERY_ID.json""#], environment: environment)
+        let downstream = try ServeProcess(
+            ["--exec", #"*=cat > "forwarded-$PROMPT_DELIVERY_ID.json""#],
+            environment: environment
+        )
         let upstream = try ServeProcess(["--forward-to", downstream.url], environment: environment)
         let body = "{\"orgId\": 5,   \"spacing\":\"kept\" }"
         let payload = upstream.directory + "/payload.json"
         try body.write(toFile: payload, atomically: true, encoding: .utf8)
-        #expect(try Binary.run(["send", "smartlink/clicked", "--to", upstream.url, "--payload", payload], environment: environment).status == 0)
+        #expect(
+            try Binary.run(
+                ["send", "smartlink/clicked", "--to", upstream.url, "--payload", payload],
+                environment: environment
+            ).status == 0
+        )
         let forwarded = downstream.directory + "/forwarded-1.json"
         #expect(downstream.waitFor { _ in (try? Data(contentsOf: URL(fileURLWithPath: forwarded))) == Data(body.utf8) })
         #expect(downstream.standardOutput.contains("\"kind\":\"smartlink/clicked\""))
@@ -91,17 +106,30 @@ struct EndToEndTests {
     @Test func aFailingExecIsRetriedThenDeadLetteredAndReplayRunsItAgain() throws {
         let directory = NSTemporaryDirectory() + "prompt-listen-replay-\(UUID().uuidString)"
         let server = try ServeProcess(
-            ["--exec", "message/status=echo attempt >> attempts.txt; exit 3", "--max-attempts", "2", "--output", "quiet"],
+            [
+                "--exec", "message/status=echo attempt >> attempts.txt; exit 3", "--max-attempts", "2", "--output",
+                "quiet",
+            ],
             directory: directory
         )
         #expect(try Binary.run(["send", "message/status", "--to", server.url]).status == 0)
         let attempts = directory + "/attempts.txt"
-        #expect(server.waitFor(15) { _ in ((try? String(contentsOfFile: attempts, encoding: .utf8)) ?? "").split(separator: "\n").count >= 2 })
+        #expect(
+            server.waitFor(15) { _ in
+                ((try? String(contentsOfFile: attempts, encoding: .utf8)) ?? "").split(separator: "\n").count >= 2
+            }
+        )
         #expect(server.waitFor { $0.standardError.contains("exit status 3") })
         #expect(server.terminate() == 0)
         let listing = try Binary.run(["journal", "--state", "dead"], directory: directory)
         #expect(listing.stdout.contains("pending: 0  done: 0  dead: 1"), "\(listing.stdout)\(listing.stderr)")
-        let replay = try Binary.run(["replay", "--state", "dead", "--exec", "message/status=echo replayed >> replayed.txt", "--output", "quiet"], directory: directory)
+        let replay = try Binary.run(
+            [
+                "replay", "--state", "dead", "--exec", "message/status=echo replayed >> replayed.txt", "--output",
+                "quiet",
+            ],
+            directory: directory
+        )
         #expect(replay.status == 0, "\(replay.stderr)")
         #expect((try? String(contentsOfFile: directory + "/replayed.txt", encoding: .utf8)) == "replayed\n")
         let after = try Binary.run(["journal"], directory: directory)
@@ -131,17 +159,26 @@ struct EndToEndTests {
         try #"{"orgId":1}"#.write(toFile: directory + "/body.json", atomically: true, encoding: .utf8)
         try "s3cr3t\n".write(toFile: directory + "/secret.txt", atomically: true, encoding: .utf8)
         // HMAC-SHA1 of {"orgId":1} keyed with "s3cr3t " (a trailing space the file does not have).
-        let good = try Binary.run(["send", "x", "--to", "http://127.0.0.1:1", "--payload", "body.json"], directory: directory)
+        let good = try Binary.run(
+            ["send", "x", "--to", "http://127.0.0.1:1", "--payload", "body.json"],
+            directory: directory
+        )
         #expect(good.status == 1)
         let valid = try Binary.run(
-            ["verify", "--payload", "body.json", "--signature", "sha1=" + sha1HMAC(key: "s3cr3t", message: #"{"orgId":1}"#), "--hub-secret-file", "secret.txt"],
+            [
+                "verify", "--payload", "body.json", "--signature",
+                "sha1=" + sha1HMAC(key: "s3cr3t", message: #"{"orgId":1}"#), "--hub-secret-file", "secret.txt",
+            ],
             directory: directory
         )
         #expect(valid.status == 0, "\(valid.stdout)\(valid.stderr)")
         #expect(valid.stdout.hasPrefix("valid"))
         let explained = try Binary.run(
-            ["verify", "--payload", "body.json", "--signature", "sha1=" + sha1HMAC(key: "s3cr3t\n", message: #"{"orgId":1}"#),
-             "--hub-secret-file", "secret.txt", "--explain"],
+            [
+                "verify", "--payload", "body.json", "--signature",
+                "sha1=" + sha1HMAC(key: "s3cr3t\n", message: #"{"orgId":1}"#),
+                "--hub-secret-file", "secret.txt", "--explain",
+            ],
             directory: directory
         )
         #expect(explained.status == 1)
@@ -149,15 +186,17 @@ struct EndToEndTests {
         #expect(!explained.stdout.contains("s3cr3t"))
     }
 
-    @Test(arguments: [
-        (["--bogus"], 64),
-        (["send"], 64),
-        (["nonsense-subcommand"], 64),
-        (["--help"], 0),
-        (["send", "--help"], 0),
-        (["--version"], 0),
-        (["events"], 0),
-    ] as [([String], Int32)])
+    @Test(
+        arguments: [
+            (["--bogus"], 64),
+            (["send"], 64),
+            (["nonsense-subcommand"], 64),
+            (["--help"], 0),
+            (["send", "--help"], 0),
+            (["--version"], 0),
+            (["events"], 0),
+        ] as [([String], Int32)]
+    )
     func exitCodes(arguments: [String], status: Int32) throws {
         let result = try Binary.run(arguments)
         #expect(result.status == status)
@@ -173,7 +212,11 @@ struct EndToEndTests {
 func sha1HMAC(key: String, message: String) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", "import hmac,hashlib,sys; print(hmac.new(sys.argv[1].encode(), sys.argv[2].encode(), hashlib.sha1).hexdigest())", key, message]
+    process.arguments = [
+        "python3", "-c",
+        "import hmac,hashlib,sys; print(hmac.new(sys.argv[1].encode(), sys.argv[2].encode(), hashlib.sha1).hexdigest())",
+        key, message,
+    ]
     let pipe = Pipe()
     process.standardOutput = pipe
     try process.run()

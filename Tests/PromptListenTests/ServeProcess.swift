@@ -13,12 +13,20 @@ enum Binary {
                 directory = directory.deletingLastPathComponent()
             }
             let fallback = FileManager.default.currentDirectoryPath + "/.build/debug/prompt-listen"
-            return try #require(FileManager.default.isExecutableFile(atPath: fallback) ? fallback : nil, "build prompt-listen first")
+            return try #require(
+                FileManager.default.isExecutableFile(atPath: fallback) ? fallback : nil,
+                "build prompt-listen first"
+            )
         }
     }
 
     /// Runs the binary to completion.
-    static func run(_ arguments: [String], environment: [String: String] = [:], input: Data? = nil, directory: String? = nil) throws -> (
+    static func run(
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        input: Data? = nil,
+        directory: String? = nil
+    ) throws -> (
         status: Int32, stdout: String, stderr: String
     ) {
         let process = Process()
@@ -42,7 +50,10 @@ enum Binary {
         let output = stdout.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         while reader.isExecuting || !reader.isFinished { usleep(1000) }
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors.withLock { $0 }, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: output, as: UTF8.self),
+            String(decoding: errors.withLock { $0 }, as: UTF8.self)
+        )
     }
 }
 

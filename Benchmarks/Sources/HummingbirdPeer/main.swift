@@ -5,8 +5,9 @@ import Hummingbird
 // Usage: HummingbirdPeer PORT SECRET
 let port = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 8081
 let secret = SymmetricKey(data: Data((CommandLine.arguments.dropFirst(2).first ?? "benchmark-secret").utf8))
-let token = HTTPField.Name("webhooktoken")!
-let signatureName = HTTPField.Name("X-Hub-Signature")!
+guard let token = HTTPField.Name("webhooktoken"), let signatureName = HTTPField.Name("X-Hub-Signature") else {
+    fatalError("invalid header names")
+}
 
 struct Event: Decodable {
     var orgId: Int64
@@ -18,7 +19,8 @@ func hexBytes(_ text: Substring) -> [UInt8]? {
     bytes.reserveCapacity(text.utf8.count / 2)
     var iterator = text.utf8.makeIterator()
     while let high = iterator.next(), let low = iterator.next() {
-        guard let h = UInt8(String(UnicodeScalar(high)), radix: 16), let l = UInt8(String(UnicodeScalar(low)), radix: 16)
+        guard let h = UInt8(String(UnicodeScalar(high)), radix: 16),
+            let l = UInt8(String(UnicodeScalar(low)), radix: 16)
         else { return nil }
         bytes.append(h << 4 | l)
     }

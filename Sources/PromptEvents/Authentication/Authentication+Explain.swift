@@ -33,11 +33,15 @@ extension Authentication {
         var checks: [Check] = []
         if !basicCredentials.isEmpty {
             let only = Authentication(basicCredentials: basicCredentials)
-            checks.append(check("basic", now: now) { () throws(AuthenticationError) in try only.verifyHead(headers, now: now) })
+            checks.append(
+                check("basic", now: now) { () throws(AuthenticationError) in try only.verifyHead(headers, now: now) }
+            )
         }
         if !headerTokens.isEmpty {
             let only = Authentication(headerTokens: headerTokens)
-            checks.append(check("header", now: now) { () throws(AuthenticationError) in try only.verifyHead(headers, now: now) })
+            checks.append(
+                check("header", now: now) { () throws(AuthenticationError) in try only.verifyHead(headers, now: now) }
+            )
         }
         if !hubSecrets.isEmpty {
             var result = check("signature", now: now) { () throws(AuthenticationError) in

@@ -4,8 +4,9 @@ public import FoundationEssentials
 public import Foundation
 #endif
 
-/// What an endpoint requires of each delivery: any combination of Basic credentials,
-/// `X-Hub-Signature` secrets and required headers. **Every configured method must pass.**
+/// What an endpoint requires of each delivery: any combination of Basic credentials, `X-Hub-Signature` secrets and required headers.
+///
+/// **Every configured method must pass.**
 ///
 /// Within one method, several values are alternatives, which is how secrets are rotated: add the
 /// new secret, switch Prompt.io over, then remove (or let expire) the old one.
@@ -42,7 +43,9 @@ public struct Authentication: Sendable, Hashable {
         self.headerTokens = headerTokens
     }
 
-    /// No authentication: every delivery is accepted. Use it knowingly.
+    /// No authentication: every delivery is accepted.
+    ///
+    /// Use it knowingly.
     public static let open = Authentication()
 
     /// Whether no method is configured, so anyone who knows the URL can post events.
@@ -54,7 +57,8 @@ public struct Authentication: Sendable, Hashable {
     /// The names of headers whose values are secrets, which must never be stored or logged.
     public var secretHeaderNames: [String] {
         var names = ["Authorization"]
-        for token in headerTokens where !names.contains(where: { Headers.canonical($0) == Headers.canonical(token.name) }) {
+        for token in headerTokens
+        where !names.contains(where: { Headers.canonical($0) == Headers.canonical(token.name) }) {
             names.append(token.name)
         }
         return names

@@ -63,12 +63,14 @@ public enum HubSignature {
         var mac: [UInt8]
     }
 
-    /// Reads the signatures in one header value: a comma-separated list of `algo=<hex>`, hex or
-    /// base64 entries. Returns `nil` when any entry is malformed.
+    /// Reads the signatures in one header value: a comma-separated list of `algo=<hex>`, hex or base64 entries.
+    ///
+    /// Returns `nil` when any entry is malformed.
     ///
     /// - Parameters:
     ///   - value: The header value.
     ///   - defaultAlgorithm: The algorithm implied by the header name, for entries without a prefix.
+    /// - Returns: The signatures, or `nil` when an entry is malformed or there are none.
     static func candidates(in value: String, defaultAlgorithm: Algorithm) -> [Candidate]? {
         var result: [Candidate] = []
         for entry in value.split(separator: ",", omittingEmptySubsequences: true) {

@@ -29,7 +29,9 @@ public struct Rejection: Error, Sendable, Hashable {
     public var status: Int
     /// Why, in a stable form.
     public var reason: Reason
-    /// One sentence for logs; free of secrets. Not sent to the client for 401s.
+    /// One sentence for logs; free of secrets.
+    ///
+    /// Not sent to the client for 401s.
     public var message: String
     /// Headers the answer must carry, such as `WWW-Authenticate` or `Allow`.
     public var headers: Headers

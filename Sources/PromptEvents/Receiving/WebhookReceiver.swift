@@ -87,7 +87,10 @@ public struct WebhookReceiver: Sendable {
     /// - Parameters:
     ///   - name: A stable name; defaults to `"*#{n}"`.
     ///   - handler: The closure to run.
-    public mutating func onAny(name: String? = nil, perform handler: @escaping @Sendable (AnyEvent) async throws -> Void) {
+    public mutating func onAny(
+        name: String? = nil,
+        perform handler: @escaping @Sendable (AnyEvent) async throws -> Void
+    ) {
         register(kind: nil, name: name, handler)
     }
 
@@ -98,7 +101,11 @@ public struct WebhookReceiver: Sendable {
         errorHook = hook
     }
 
-    private mutating func register(kind: EventKind?, name: String?, _ run: @escaping @Sendable (AnyEvent) async throws -> Void) {
+    private mutating func register(
+        kind: EventKind?,
+        name: String?,
+        _ run: @escaping @Sendable (AnyEvent) async throws -> Void
+    ) {
         let name = name ?? "\(kind?.rawValue ?? "*")#\(handlers.count { $0.kind == kind })"
         precondition(!handlers.contains { $0.name == name }, "A handler named '\(name)' is already registered.")
         handlers.append(Handler(name: name, kind: kind, run: run))
@@ -154,8 +161,9 @@ public struct WebhookReceiver: Sendable {
         return nil
     }
 
-    /// Decides about a whole delivery: head checks, signature over the exact body bytes, then
-    /// whether the body is a JSON object. The JSON is parsed once, here.
+    /// Decides about a whole delivery: head checks, signature over the exact body bytes, then whether the body is a JSON object.
+    ///
+    /// The JSON is parsed once, here.
     ///
     /// - Parameters:
     ///   - delivery: The request as received.
@@ -242,7 +250,11 @@ public struct WebhookReceiver: Sendable {
     /// - Throws: ``HandlerError`` when the handler throws or no handler has that name.
     public func run(handlerNamed name: String, event: AnyEvent) async throws(HandlerError) {
         guard let handler = handlers.first(where: { $0.name == name }) else {
-            throw HandlerError(handlerName: name, kind: event.kind, message: "No handler named '\(name)' is registered.")
+            throw HandlerError(
+                handlerName: name,
+                kind: event.kind,
+                message: "No handler named '\(name)' is registered."
+            )
         }
         if let error = await run(handler, event) { throw error }
     }

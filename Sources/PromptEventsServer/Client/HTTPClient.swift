@@ -37,7 +37,13 @@ package final class HTTPClient {
         body: [UInt8],
         timeout: Duration = .seconds(10)
     ) throws(HTTPClientError) -> ResponseParser.Response {
-        let request = serializeRequest(method: method, target: url.path, host: url.hostHeader, headers: headers, body: body)
+        let request = serializeRequest(
+            method: method,
+            target: url.path,
+            host: url.hostHeader,
+            headers: headers,
+            body: body
+        )
         let reused = fd >= 0 && connectedTo?.host == url.host && connectedTo?.port == url.port
         do {
             return try exchange(request, method: method, url: url, timeout: timeout)
@@ -70,7 +76,9 @@ package final class HTTPClient {
                 let client = HTTPClient()
                 do throws(HTTPClientError) {
                     continuation.resume(
-                        returning: .success(try client.send(method: method, url: url, headers: headers, body: body, timeout: timeout))
+                        returning: .success(
+                            try client.send(method: method, url: url, headers: headers, body: body, timeout: timeout)
+                        )
                     )
                 } catch {
                     continuation.resume(returning: .failure(error))
@@ -98,7 +106,8 @@ package final class HTTPClient {
             switch result {
             case .bytes(let count): offset += count
             case .wouldBlock: continue
-            case .endOfFile, .failed: throw HTTPClientError("The connection to \(url.hostHeader) was closed while sending.")
+            case .endOfFile, .failed:
+                throw HTTPClientError("The connection to \(url.hostHeader) was closed while sending.")
             }
         }
         var parser = ResponseParser(requestMethod: method)
@@ -124,7 +133,9 @@ package final class HTTPClient {
                 do {
                     finished = try parser.finish()
                 } catch {
-                    throw HTTPClientError("The connection to \(url.hostHeader) closed before the response was complete.")
+                    throw HTTPClientError(
+                        "The connection to \(url.hostHeader) closed before the response was complete."
+                    )
                 }
                 disconnect()
                 guard let finished else {
@@ -154,7 +165,11 @@ package final class HTTPClient {
     private func waitFor(writing: Bool, deadline: UInt64, url: HTTPURL) throws(HTTPClientError) {
         let now = monotonicNanoseconds()
         guard now < deadline,
-            Socket.wait(fd, forWriting: writing, timeoutMilliseconds: Int32(min((deadline - now) / 1_000_000 + 1, 60_000)))
+            Socket.wait(
+                fd,
+                forWriting: writing,
+                timeoutMilliseconds: Int32(min((deadline - now) / 1_000_000 + 1, 60_000))
+            )
         else {
             disconnect()
             throw HTTPClientError("Timed out waiting for \(url.hostHeader).")

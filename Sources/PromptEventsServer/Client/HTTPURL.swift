@@ -1,5 +1,6 @@
-/// A plain `http://` URL: host, port and path. HTTPS is deliberately not supported by the
-/// package's own client; use a command (`curl`) for HTTPS targets.
+/// A plain `http://` URL: host, port and path.
+///
+/// HTTPS is deliberately not supported by the package's own client; use a command (`curl`) for HTTPS targets.
 package struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
     /// The host, without brackets for IPv6.
     package var host: String
@@ -15,8 +16,10 @@ package struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
     package init(_ text: String) throws(HTTPClientError) {
         guard text.lowercased().hasPrefix("http://") else {
             if text.lowercased().hasPrefix("https://") {
-                throw HTTPClientError("'\(text)' is HTTPS, which the built-in client does not speak; "
-                    + "use --exec with curl for HTTPS targets.")
+                throw HTTPClientError(
+                    "'\(text)' is HTTPS, which the built-in client does not speak; "
+                        + "use --exec with curl for HTTPS targets."
+                )
             }
             throw HTTPClientError("'\(text)' is not an http:// URL.")
         }
@@ -27,7 +30,9 @@ package struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
         var host = String(authority)
         var port = 80
         if host.hasPrefix("[") {
-            guard let close = host.firstIndex(of: "]") else { throw HTTPClientError("'\(text)' has an unclosed IPv6 bracket.") }
+            guard let close = host.firstIndex(of: "]") else {
+                throw HTTPClientError("'\(text)' has an unclosed IPv6 bracket.")
+            }
             let after = host[host.index(after: close)...]
             if after.hasPrefix(":") {
                 guard let parsed = Int(after.dropFirst()), (1...65535).contains(parsed) else {

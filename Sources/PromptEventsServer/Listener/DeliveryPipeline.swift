@@ -1,3 +1,6 @@
+package import PromptEvents
+import Synchronization
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -8,10 +11,10 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-package import PromptEvents
-import Synchronization
 
-/// Connects the event loop to the journal and the dispatcher, per acknowledgement mode:
+/// Connects the event loop to the journal and the dispatcher, per acknowledgement mode.
+///
+/// The modes:
 ///
 /// - ``AcknowledgementMode/durable``: append to the journal, answer 2xx once the loop turn's
 ///   group commit (`fdatasync`) succeeded, then dispatch from the journal;
@@ -50,7 +53,11 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
         } else {
             var journalConfiguration = configuration.journal
             journalConfiguration.droppedHeaderNames += receiver.authentication.secretHeaderNames
-            let journal = try Journal.open(at: configuration.journalDirectory, configuration: journalConfiguration, metrics: metrics)
+            let journal = try Journal.open(
+                at: configuration.journalDirectory,
+                configuration: journalConfiguration,
+                metrics: metrics
+            )
             let report = journal.recoveryReport
             if !report.isClean { observer(.warning("journal recovery: \(report)")) }
             self.journal = journal
@@ -92,7 +99,13 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     var isAccepting: Bool { true }
 
     func accept(_ event: AnyEvent, ticket: Ticket) -> SinkDecision {
-        let delivery = Delivery(method: "POST", target: "/" + event.kind.rawValue, headers: event.headers, body: event.body, receivedAt: event.receivedAt)
+        let delivery = Delivery(
+            method: "POST",
+            target: "/" + event.kind.rawValue,
+            headers: event.headers,
+            body: event.body,
+            receivedAt: event.receivedAt
+        )
         guard let journal else {
             let record = dispatcher.makeEphemeralRecord(for: delivery, kind: event.kind.rawValue)
             dispatcher.enqueue(record)
@@ -117,7 +130,9 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
             return .respondAfterCommit(Self.duplicate, deliveryID: original, duplicate: true)
         case .appended(let record):
             uncommitted.append((record, ticket))
-            return mode == .afterHandlers ? .respondLater(deliveryID: record.id) : .respondAfterCommit(Self.accepted, deliveryID: record.id, duplicate: false)
+            return mode == .afterHandlers
+                ? .respondLater(deliveryID: record.id)
+                : .respondAfterCommit(Self.accepted, deliveryID: record.id, duplicate: false)
         }
     }
 
@@ -163,14 +178,23 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     // MARK: - Answers
 
     static let accepted = WebhookResponse(status: 200, body: Array("OK\n".utf8))
-    static let duplicate = WebhookResponse(status: 200, headers: ["Prompt-Listen-Duplicate": "true"], body: Array("OK\n".utf8))
-    static let unavailable = WebhookResponse(status: 503, headers: ["Retry-After": "5"], body: Array("Journal unavailable\n".utf8))
+    static let duplicate = WebhookResponse(
+        status: 200,
+        headers: ["Prompt-Listen-Duplicate": "true"],
+        body: Array("OK\n".utf8)
+    )
+    static let unavailable = WebhookResponse(
+        status: 503,
+        headers: ["Retry-After": "5"],
+        body: Array("Journal unavailable\n".utf8)
+    )
 
     static func response(for outcome: DeliveryOutcome) -> WebhookResponse {
         switch outcome {
         case .succeeded: accepted
         case .failed: WebhookResponse(status: 500, body: Array("Handler failed\n".utf8))
-        case .interrupted: WebhookResponse(status: 503, headers: ["Retry-After": "5"], body: Array("Shutting down\n".utf8))
+        case .interrupted:
+            WebhookResponse(status: 503, headers: ["Retry-After": "5"], body: Array("Shutting down\n".utf8))
         }
     }
 
@@ -207,7 +231,11 @@ package struct ReceiverHandlers: DeliveryHandlers {
     /// - Throws: ``HandlerError`` when the handler fails.
     package func run(handler name: String, record: JournalRecord) async throws {
         guard case .object(let json) = try JSONValue(parsing: record.body) else {
-            throw HandlerError(handlerName: name, kind: EventKind(record.kind), message: "The journaled body is not a JSON object.")
+            throw HandlerError(
+                handlerName: name,
+                kind: EventKind(record.kind),
+                message: "The journaled body is not a JSON object."
+            )
         }
         var event = AnyEvent(
             kind: EventKind(record.kind),

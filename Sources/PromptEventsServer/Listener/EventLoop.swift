@@ -103,7 +103,9 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: - The loop
 
-    /// Runs until shutdown has drained every connection. Call on a dedicated thread.
+    /// Runs until shutdown has drained every connection.
+    ///
+    /// Call on a dedicated thread.
     func run() {
         observer(.listening(boundAddress, metrics: metricsAddress))
         let capacity: Int32 = 256
@@ -154,8 +156,15 @@ final class EventLoop: @unchecked Sendable {
                 beginDraining()
             case .complete(let ticket, let response):
                 let record = deferredRecords.removeValue(forKey: ticket)
-                guard let connection = connection(ticket.fd), connection.generation == ticket.generation else { continue }
-                answer(connection, ticket.sequence, response, record: record.map { finish($0, status: response.status, connection, ticket.sequence) })
+                guard let connection = connection(ticket.fd), connection.generation == ticket.generation else {
+                    continue
+                }
+                answer(
+                    connection,
+                    ticket.sequence,
+                    response,
+                    record: record.map { finish($0, status: response.status, connection, ticket.sequence) }
+                )
             }
         }
     }
@@ -294,11 +303,19 @@ final class EventLoop: @unchecked Sendable {
         connection.headIsReserved = connection.role == .metricsOnly || isPage || Self.reservedPaths.contains(path)
         if connection.headIsReserved { return }
         if draining || !sink.isAccepting {
-            return answerNow(connection, head, unavailable(draining ? "Shutting down\n" : "Journal unavailable\n"), close: true)
+            return answerNow(
+                connection,
+                head,
+                unavailable(draining ? "Shutting down\n" : "Journal unavailable\n"),
+                close: true
+            )
         }
-        if let rejection = receiver.admitHead(method: head.method, target: head.originFormTarget, headers: head.headers) {
+        if let rejection = receiver.admitHead(method: head.method, target: head.originFormTarget, headers: head.headers)
+        {
             // The body has not been read: answer and close rather than skip it.
-            metrics.recordRejected(reason: rejection.authenticationError.map { "\($0.code)" } ?? rejection.reason.rawValue)
+            metrics.recordRejected(
+                reason: rejection.authenticationError.map { "\($0.code)" } ?? rejection.reason.rawValue
+            )
             return answerNow(
                 connection,
                 head,
@@ -335,12 +352,24 @@ final class EventLoop: @unchecked Sendable {
             metrics.recordAuthenticated()
             let sequence = connection.reserveSlot(startedAt: connection.requestStartedAt ?? clock())
             let ticket = Ticket(fd: connection.fd, generation: connection.generation, sequence: sequence)
-            var record = RequestRecord(method: head.method, path: pathOnly(target), status: 0, kind: event.kind, bodyBytes: body.count)
+            var record = RequestRecord(
+                method: head.method,
+                path: pathOnly(target),
+                status: 0,
+                kind: event.kind,
+                bodyBytes: body.count
+            )
             switch sink.accept(event, ticket: ticket) {
             case .respond(let response, let deliveryID, let duplicate):
                 record.deliveryID = deliveryID
                 record.duplicate = duplicate
-                answer(connection, sequence, response, head: head, record: finish(record, status: response.status, connection, sequence))
+                answer(
+                    connection,
+                    sequence,
+                    response,
+                    head: head,
+                    record: finish(record, status: response.status, connection, sequence)
+                )
             case .respondAfterCommit(let response, let deliveryID, let duplicate):
                 record.deliveryID = deliveryID
                 record.duplicate = duplicate
@@ -355,7 +384,11 @@ final class EventLoop: @unchecked Sendable {
 
     private func reservedRoute(_ head: RequestHead, role: Connection.Role) -> WebhookResponse {
         guard head.method == "GET" || head.method == "HEAD" else {
-            return WebhookResponse(status: 405, headers: ["Allow": "GET, HEAD"], body: Array("Method Not Allowed\n".utf8))
+            return WebhookResponse(
+                status: 405,
+                headers: ["Allow": "GET, HEAD"],
+                body: Array("Method Not Allowed\n".utf8)
+            )
         }
         let path = EventRouting(basePath: "/").eventPath(target: head.originFormTarget) ?? ""
         switch path {
@@ -425,7 +458,13 @@ final class EventLoop: @unchecked Sendable {
             reason: reason
         )
         connection.slots[connection.slots.count - 1].closeAfter = close
-        answer(connection, sequence, response, head: head, record: finish(record, status: response.status, connection, sequence))
+        answer(
+            connection,
+            sequence,
+            response,
+            head: head,
+            record: finish(record, status: response.status, connection, sequence)
+        )
         if close {
             connection.stopReading = true
             connection.head = nil
@@ -452,7 +491,9 @@ final class EventLoop: @unchecked Sendable {
         flush(connection)
     }
 
-    private func finish(_ record: RequestRecord, status: Int, _ connection: Connection, _ sequence: UInt64) -> RequestRecord {
+    private func finish(_ record: RequestRecord, status: Int, _ connection: Connection, _ sequence: UInt64)
+        -> RequestRecord
+    {
         var record = record
         record.status = status
         let started = connection.slots.first { $0.sequence == sequence }?.startedAt ?? clock()
@@ -474,7 +515,12 @@ final class EventLoop: @unchecked Sendable {
         for (ticket, response, record) in batch {
             guard let connection = connection(ticket.fd), connection.generation == ticket.generation else { continue }
             let final = failure ?? response
-            answer(connection, ticket.sequence, final, record: finish(record, status: final.status, connection, ticket.sequence))
+            answer(
+                connection,
+                ticket.sequence,
+                final,
+                record: finish(record, status: final.status, connection, ticket.sequence)
+            )
         }
     }
 
@@ -551,13 +597,20 @@ final class EventLoop: @unchecked Sendable {
         for index in connections.indices {
             guard let connection = connections[index], !connection.stopReading else { continue }
             if let started = connection.requestStartedAt {
-                let waiting = connection.head == nil
+                let waiting =
+                    connection.head == nil
                     ? now &- started > configuration.headTimeout.nanoseconds
                     : now &- connection.lastReadAt > configuration.bodyTimeout.nanoseconds
                 if waiting {
                     metrics.recordRejected(reason: "request_timeout")
                     let head = connection.head ?? RequestHead.placeholder
-                    answerNow(connection, head, WebhookResponse(status: 408, body: Array("Request Timeout\n".utf8)), close: true, reason: "request_timeout")
+                    answerNow(
+                        connection,
+                        head,
+                        WebhookResponse(status: 408, body: Array("Request Timeout\n".utf8)),
+                        close: true,
+                        reason: "request_timeout"
+                    )
                     updateInterest(connection)
                 }
             } else if connection.isIdle, now &- connection.lastReadAt > configuration.idleTimeout.nanoseconds {

@@ -17,7 +17,9 @@ public enum ListenerEvent: Sendable {
     case warning(String)
 }
 
-/// One answered request, for access logs and metrics. Never contains secrets or bodies.
+/// One answered request, for access logs and metrics.
+///
+/// Never contains secrets or bodies.
 public struct RequestRecord: Sendable, Hashable {
     /// The request method, or `-` when the request line was unreadable.
     public var method: String

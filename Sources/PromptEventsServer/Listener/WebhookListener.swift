@@ -1,10 +1,11 @@
+public import PromptEvents
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-public import PromptEvents
-import Synchronization
 
 /// A webhook listener: an HTTP/1.1 server on POSIX sockets that runs a ``WebhookReceiver``'s
 /// pipeline — authenticate, journal, acknowledge, dispatch — for every delivery.
@@ -51,7 +52,12 @@ public final class WebhookListener: Sendable {
         ignoreSIGPIPE()
         let metrics = Metrics()
         self.metrics = metrics
-        let pipeline = try DeliveryPipeline(receiver: receiver, configuration: configuration, metrics: metrics, observer: observer)
+        let pipeline = try DeliveryPipeline(
+            receiver: receiver,
+            configuration: configuration,
+            metrics: metrics,
+            observer: observer
+        )
         self.pipeline = pipeline
         self.loop = try EventLoop(
             configuration: configuration,
@@ -123,7 +129,9 @@ public final class WebhookListener: Sendable {
         }
     }
 
-    /// Begins a graceful shutdown; returns at once. Safe to call from any thread, more than once.
+    /// Begins a graceful shutdown; returns at once.
+    ///
+    /// Safe to call from any thread, more than once.
     public func shutdown() {
         loop.shutdown()
     }

@@ -2,8 +2,9 @@
 import CPromptEventsLinux
 import Glibc
 
-/// The socket calls the server and client use, on Linux. All descriptors are non-blocking and
-/// close-on-exec; sends never raise SIGPIPE (`MSG_NOSIGNAL`).
+/// The socket calls the server and client use, on Linux.
+///
+/// All descriptors are non-blocking and close-on-exec; sends never raise SIGPIPE (`MSG_NOSIGNAL`).
 enum Socket {
     /// The outcome of a non-blocking read or write.
     enum IOResult: Equatable {

@@ -82,7 +82,9 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
             v6.sin6_port = UInt16(port).bigEndian
             _ = inet_pton(AF_INET6, host, &v6.sin6_addr)
             return withUnsafePointer(to: &v6) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    body($0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
             }
         }
         var v4 = sockaddr_in()

@@ -1,10 +1,13 @@
 import Foundation
-import Synchronization
 import PromptEvents
-@testable import PromptEventsServer
+import Synchronization
 import Testing
 
-/// The real server on 127.0.0.1:0, driven by real clients. Each test stops its listener.
+@testable import PromptEventsServer
+
+/// The real server on 127.0.0.1:0, driven by real clients.
+///
+/// Each test stops its listener.
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct LiveServerTests {
     static let body = #"{"orgId":12345,"customer":{"id":42,"displayName":"Zoë 😀"}}"#
@@ -29,7 +32,10 @@ struct LiveServerTests {
         let curl = try #require(which("curl"))
         let server = try TestListener()
         let (body, headers) = TestListener.signed(Self.body)
-        var arguments = ["-sS", "-v", "-o", "/dev/null", "-H", "Expect: 100-continue", "--data-binary", "@-", "\(server.url)/message/added"]
+        var arguments = [
+            "-sS", "-v", "-o", "/dev/null", "-H", "Expect: 100-continue", "--data-binary", "@-",
+            "\(server.url)/message/added",
+        ]
         for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
         let result = try runProgram(curl, arguments, input: Data(body))
         #expect(result.output.contains("HTTP/1.1 100 Continue"))
@@ -42,8 +48,11 @@ struct LiveServerTests {
         let server = try TestListener()
         let result = try runProgram(
             curl,
-            ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", "X-Hub-Signature: sha1=" + String(repeating: "0", count: 40),
-             "--data-binary", Self.body, "\(server.url)/message/added"]
+            [
+                "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+                "X-Hub-Signature: sha1=" + String(repeating: "0", count: 40),
+                "--data-binary", Self.body, "\(server.url)/message/added",
+            ]
         )
         #expect(result.output == "401")
         #expect(await server.received(atLeast: 1).isEmpty)
@@ -131,10 +140,11 @@ struct LiveServerTests {
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
         let server = try TestListener(authentication: .open)
         let client = try RawClient(port: server.port)
-        let requests = (1...3).map { index in
-            let body = "{\"orgId\":\(index)}"
-            return "POST /message/added HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
-        }.joined() + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+        let requests =
+            (1...3).map { index in
+                let body = "{\"orgId\":\(index)}"
+                return "POST /message/added HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            }.joined() + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
         client.send(requests)
         let responses = client.readResponses(4)
         #expect(responses.count == 4)
@@ -146,9 +156,13 @@ struct LiveServerTests {
     }
 
     @Test func unauthenticatedHeadIsAnsweredBeforeTheBodyIsSent() async throws {
-        let server = try TestListener(authentication: Authentication(headerTokens: [HeaderToken(name: "webhooktoken", value: Secret("abcdefg"))]))
+        let server = try TestListener(
+            authentication: Authentication(headerTokens: [HeaderToken(name: "webhooktoken", value: Secret("abcdefg"))])
+        )
         let client = try RawClient(port: server.port)
-        client.send("POST /message/added HTTP/1.1\r\nHost: x\r\nwebhooktoken: wrong\r\nExpect: 100-continue\r\nContent-Length: 500000\r\n\r\n")
+        client.send(
+            "POST /message/added HTTP/1.1\r\nHost: x\r\nwebhooktoken: wrong\r\nExpect: 100-continue\r\nContent-Length: 500000\r\n\r\n"
+        )
         let (text, closed) = client.read()
         #expect(text.hasPrefix("HTTP/1.1 401 Unauthorized"))
         #expect(!text.contains("100 Continue"))
@@ -164,16 +178,23 @@ struct LiveServerTests {
         ("DELETE /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "405 Method Not Allowed", "Method Not Allowed"),
         ("GET /message/added HTTP/1.1\r\nHost: x\r\n\r\n", "405 Method Not Allowed", "Method Not Allowed"),
         ("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", "404 Not Found", "Not Found"),
-        ("POST /message/added HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n[1,2]", "400 Bad Request", "not an object"),
+        (
+            "POST /message/added HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n[1,2]", "400 Bad Request",
+            "not an object"
+        ),
         ("POST /message/added HTTP/1.1\r\nHost: x\r\n\r\n", "411 Length Required", ""),
-        ("POST /message/added HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", "400 Bad Request", ""),
+        (
+            "POST /message/added HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "400 Bad Request", ""
+        ),
         ("GET / HTTP/2.0\r\nHost: x\r\n\r\n", "505 HTTP Version Not Supported", ""),
     ])
     func routesAndStatusCodes(request: String, status: String, bodyContains: String) async throws {
         let server = try TestListener(authentication: .open)
         let client = try RawClient(port: server.port)
         client.send(request)
-        let response = request.hasPrefix("HEAD")
+        let response =
+            request.hasPrefix("HEAD")
             ? client.read { $0.hasSuffix("\r\n\r\n") }.text : try #require(client.readResponses(1).first)
         #expect(response.hasPrefix("HTTP/1.1 \(status)"), "got \(response)")
         #expect(bodyContains.isEmpty || response.contains(bodyContains))

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,7 +16,9 @@ final class RawClient {
         address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard result == 0 else {
             close(fd)
@@ -32,7 +35,9 @@ final class RawClient {
     func send(_ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            let count = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress.map { $0 + offset }, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
             if count <= 0 { return }
             offset += count
         }
@@ -46,7 +51,9 @@ final class RawClient {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count > 0 {
                 data += buffer[0..<count]
-                if predicate(String(decoding: data, as: UTF8.self)) { return (String(decoding: data, as: UTF8.self), false) }
+                if predicate(String(decoding: data, as: UTF8.self)) {
+                    return (String(decoding: data, as: UTF8.self), false)
+                }
             } else {
                 return (String(decoding: data, as: UTF8.self), count == 0)
             }
@@ -64,7 +71,8 @@ final class RawClient {
         var rest = Substring(text)
         while let headEnd = rest.range(of: "\r\n\r\n") {
             let head = rest[..<headEnd.lowerBound]
-            let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+            let length =
+                head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
                 .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
             let bodyStart = headEnd.upperBound
             guard rest.distance(from: bodyStart, to: rest.endIndex) >= length else { break }

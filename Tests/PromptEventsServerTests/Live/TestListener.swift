@@ -1,10 +1,13 @@
 import Foundation
 import PromptEvents
-@testable import PromptEventsServer
 import Synchronization
 import Testing
 
-/// A listener on 127.0.0.1:0 with a temporary journal, for live tests. Stop it with `stop()`.
+@testable import PromptEventsServer
+
+/// A listener on 127.0.0.1:0 with a temporary journal, for live tests.
+///
+/// Stop it with `stop()`.
 final class TestListener: Sendable {
     let listener: WebhookListener
     let directory: String
@@ -58,15 +61,24 @@ final class TestListener: Sendable {
     }
 
     /// A signed body and its headers, as Prompt.io would send them.
-    static func signed(_ body: String, kind: EventKind = .messageAdded) -> (body: [UInt8], headers: [(String, String)]) {
+    static func signed(_ body: String, kind: EventKind = .messageAdded) -> (body: [UInt8], headers: [(String, String)])
+    {
         let bytes = Array(body.utf8)
         let signature = HubSignature.sign(bytes, secret: secret)
-        return (bytes, [("Content-Type", "application/json"), ("Prompt-EventType", kind.rawValue), (signature.name, signature.value)])
+        return (
+            bytes,
+            [
+                ("Content-Type", "application/json"), ("Prompt-EventType", kind.rawValue),
+                (signature.name, signature.value),
+            ]
+        )
     }
 }
 
 /// Runs an external program and returns its exit status and output.
-func runProgram(_ path: String, _ arguments: [String], input: Data? = nil, timeout: TimeInterval = 30) throws -> (status: Int32, output: String) {
+func runProgram(_ path: String, _ arguments: [String], input: Data? = nil, timeout: TimeInterval = 30) throws -> (
+    status: Int32, output: String
+) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
