@@ -98,6 +98,8 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
 
     var isAccepting: Bool { true }
 
+    var hasUncommitted: Bool { !uncommitted.isEmpty }
+
     func accept(_ event: AnyEvent, ticket: Ticket) -> SinkDecision {
         let delivery = Delivery(
             method: "POST",

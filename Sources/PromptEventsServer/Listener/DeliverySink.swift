@@ -31,6 +31,8 @@ protocol DeliverySink: AnyObject {
     /// Makes everything accepted since the last commit durable. Returns `nil` on success, or the
     /// response to send instead (a 503) for every request of the batch.
     func commit() -> WebhookResponse?
+    /// Whether deliveries were accepted since the last commit (the loop then commits this turn).
+    var hasUncommitted: Bool { get }
     /// Whether new deliveries can be taken now; `false` answers 503 with `Retry-After`.
     var isAccepting: Bool { get }
 }

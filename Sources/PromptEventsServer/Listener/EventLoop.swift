@@ -351,6 +351,7 @@ final class EventLoop: @unchecked Sendable {
         case .accepted(let event):
             metrics.recordAuthenticated()
             let sequence = connection.reserveSlot(startedAt: connection.requestStartedAt ?? clock())
+            connection.slots[connection.slots.count - 1].closeAfter = !head.keepAlive
             let ticket = Ticket(fd: connection.fd, generation: connection.generation, sequence: sequence)
             var record = RequestRecord(
                 method: head.method,
@@ -378,7 +379,6 @@ final class EventLoop: @unchecked Sendable {
                 record.deliveryID = deliveryID
                 deferredRecords[ticket] = record
             }
-            connection.slots[connection.slots.count - 1].closeAfter = !head.keepAlive
         }
     }
 
@@ -508,7 +508,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func commitBatch() {
-        guard !pendingCommit.isEmpty else { return }
+        guard !pendingCommit.isEmpty || sink.hasUncommitted else { return }
         let batch = pendingCommit
         pendingCommit.removeAll(keepingCapacity: true)
         let failure = sink.commit()

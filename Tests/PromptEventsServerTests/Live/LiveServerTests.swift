@@ -137,6 +137,36 @@ struct LiveServerTests {
         await server.stop()
     }
 
+    @Test(arguments: AcknowledgementMode.allCases)
+    func everyAcknowledgementModeAnswersKeepAliveRequestsAndRunsHandlers(mode: AcknowledgementMode) async throws {
+        let server = try TestListener(authentication: .open) { $0.acknowledgement = mode }
+        let client = try RawClient(port: server.port)
+        for index in 1...3 {
+            let body = "{\"orgId\":\(index)}"
+            client.send("POST /message/added HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            let response = try #require(client.readResponses(1).first)
+            #expect(response.hasPrefix("HTTP/1.1 200 OK"), "\(mode): \(response)")
+        }
+        #expect(Set(await server.received(atLeast: 3).compactMap(\.orgID)) == [1, 2, 3])
+        await server.stop()
+    }
+
+    @Test func afterHandlersModeAnswers500WhenAHandlerIsDeadLettered() async throws {
+        struct Failure: Error {}
+        let server = try TestListener(authentication: .open) {
+            $0.acknowledgement = .afterHandlers
+            $0.dispatcher.retryPolicy.maximumAttempts = 1
+        } register: { receiver in
+            receiver.on(.customerOptOut, name: "mailing-list") { _ in throw Failure() }
+        }
+        let client = try RawClient(port: server.port)
+        client.send("POST /customer/optOut HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n{\"orgId\":1}")
+        #expect(client.readResponses(1).first?.hasPrefix("HTTP/1.1 500") == true)
+        client.send("POST /message/added HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n{\"orgId\":2}")
+        #expect(client.readResponses(1).first?.hasPrefix("HTTP/1.1 200") == true)
+        await server.stop()
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
         let server = try TestListener(authentication: .open)
         let client = try RawClient(port: server.port)
