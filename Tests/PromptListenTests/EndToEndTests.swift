@@ -70,7 +70,13 @@ struct EndToEndTests {
         )
         #expect(sent.status == 0)
         let received = server.directory + "/received-1.json"
-        #expect(server.waitFor { _ in FileManager.default.fileExists(atPath: server.directory + "/env-1.txt") })
+        // The shell creates the file before `env` fills it: wait for the last variable to arrive.
+        #expect(
+            server.waitFor { _ in
+                ((try? String(contentsOfFile: server.directory + "/env-1.txt", encoding: .utf8)) ?? "")
+                    .contains("PROMPT_RECEIVED_AT")
+            }
+        )
         #expect(try Data(contentsOf: URL(fileURLWithPath: received)) == Data(body.utf8))
         let environment = try String(contentsOfFile: server.directory + "/env-1.txt", encoding: .utf8)
         #expect(environment.contains("PROMPT_EVENT_TYPE=customer/added"))
