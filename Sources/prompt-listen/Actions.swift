@@ -50,7 +50,8 @@ struct ExecAction: Sendable {
     }
 
     func run(_ event: AnyEvent) async throws {
-        var environment = currentEnvironment()
+        // The listener's own secrets (PROMPT_LISTEN_*) are not passed on to commands.
+        var environment = currentEnvironment().filter { !$0.key.hasPrefix("PROMPT_LISTEN_") }
         environment["PROMPT_EVENT_TYPE"] = event.kind.rawValue
         environment["PROMPT_ORG_ID"] = event.orgID.map(String.init) ?? ""
         environment["PROMPT_RECEIVED_AT"] = Timestamp.format(

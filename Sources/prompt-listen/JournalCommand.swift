@@ -120,6 +120,11 @@ enum JournalCommand {
                 }
                 return 0
             case "purge":
+                for ignored in ["kind", "since", "until"] where arguments.value(ignored) != nil {
+                    throw UsageError(
+                        message: "journal purge selects by --state and --older-than only, not --\(ignored)."
+                    )
+                }
                 let journal = try Journal.open(at: directory)
                 let age =
                     try arguments.value("older-than").map { text throws(UsageError) in

@@ -74,7 +74,7 @@ enum ReplayCommand {
                 journal: journal,
                 configuration: configuration
             )
-            try dispatcher.start()
+            try dispatcher.start(resumingPending: false)
             let queued = try dispatcher.replay(ids: ids)
             await dispatcher.waitUntilIdle()
             await dispatcher.shutdown()

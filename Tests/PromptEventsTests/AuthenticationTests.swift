@@ -276,6 +276,18 @@ import Testing
             #expect(!text.contains("hunter2"), "leaked in: \(text)")
         }
         #expect(secret.description == "Secret(<redacted>)")
+        // The prepared HMAC states would let anyone forge signatures: they must not print either.
+        let hubSecret = HubSecret(secret)
+        var dumpedAuthentication = ""
+        dump(Authentication(hubSecrets: [hubSecret]), to: &dumpedAuthentication)
+        #expect("\(hubSecret)" == "HubSecret(<redacted>)")
+        #expect(String(reflecting: hubSecret) == "HubSecret(<redacted>)")
+        for text in [dumpedAuthentication, "\(Authentication(hubSecrets: [hubSecret]))"] {
+            #expect(
+                !text.contains("HMAC") && !text.contains("state") && !text.contains("hunter2"),
+                "leaked in: \(text)"
+            )
+        }
     }
 
     struct ExplainCase: Sendable, CustomTestStringConvertible {

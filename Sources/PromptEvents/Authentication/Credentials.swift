@@ -105,6 +105,17 @@ public struct HubSecret: Sendable, Hashable {
     }
 }
 
+extension HubSecret: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// Always `HubSecret(<redacted>)`: neither the secret nor its prepared HMAC states print.
+    public var description: String { "HubSecret(<redacted>)" }
+
+    /// Always `HubSecret(<redacted>)`.
+    public var debugDescription: String { description }
+
+    /// A mirror with no children, so `dump` shows nothing of the secret or its HMAC states.
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
+}
+
 /// RFC 9110 `tchar`: `!#$%&'*+-.^_`|~`, digits and letters.
 func isTokenByte(_ byte: UInt8) -> Bool {
     switch byte {

@@ -14,7 +14,7 @@ public struct Headers: Sendable, Hashable {
     public struct Field: Sendable, Hashable {
         /// The name as it was received, for example `X-Hub-Signature`.
         public let name: String
-        /// The value, without leading or trailing whitespace.
+        /// The value as given (the server's parser strips surrounding whitespace, RFC 9112 §5).
         public let value: String
         /// The name folded to ASCII lower case, computed once for lookups.
         let canonicalName: String

@@ -116,9 +116,11 @@ package final class Dispatcher: Sendable {
     /// Handlers that already succeeded or were dead-lettered for a pending delivery are not run
     /// again; failed ones continue with their attempt count.
     ///
+    /// - Parameter resumingPending: Whether to resume the journal's pending deliveries; `false`
+    ///   for a replay tool that must run only what it selects, with its own handlers.
     /// - Throws: ``JournalError`` when the pending records cannot be read.
-    package func start() throws {
-        let pending = try journal?.pendingEntries() ?? []
+    package func start(resumingPending: Bool = true) throws {
+        let pending = resumingPending ? try journal?.pendingEntries() ?? [] : []
         let (jobs, jobsContinuation) = AsyncStream.makeStream(of: Job.self)
         let (syncRequests, syncContinuation) = AsyncStream.makeStream(
             of: Void.self,

@@ -33,6 +33,8 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     private let dispatcher: Dispatcher
     private let mode: AcknowledgementMode
     private let deduplicates: Bool
+    /// `Authorization` and token headers: never handed to handlers, stored or forwarded.
+    private let secretHeaderNames: [String]
     private let metrics: Metrics
     private let observer: @Sendable (ListenerEvent) -> Void
     private var uncommitted: [(record: JournalRecord, ticket: Ticket)] = []
@@ -46,6 +48,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     ) throws {
         mode = configuration.acknowledgement
         deduplicates = configuration.journal.deduplicationWindow > .zero
+        secretHeaderNames = receiver.authentication.secretHeaderNames
         self.metrics = metrics
         self.observer = observer
         if mode == .inMemory {
@@ -101,10 +104,12 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     var hasUncommitted: Bool { !uncommitted.isEmpty }
 
     func accept(_ event: AnyEvent, ticket: Ticket) -> SinkDecision {
+        var headers = event.headers
+        for name in secretHeaderNames { headers.removeAll(named: name) }
         let delivery = Delivery(
             method: "POST",
             target: "/" + event.kind.rawValue,
-            headers: event.headers,
+            headers: headers,
             body: event.body,
             receivedAt: event.receivedAt
         )
@@ -138,10 +143,10 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
         }
     }
 
-    func keepDeadLetter(_ delivery: Delivery, reason: String) -> Bool {
+    func keepDeadLetter(_ delivery: Delivery, kind: EventKind, reason: String) -> Bool {
         guard let journal else { return true }
         do {
-            _ = try journal.append(delivery, kind: EventKind(delivery.path).rawValue, deadLetterReason: reason)
+            _ = try journal.append(delivery, kind: kind.rawValue, deadLetterReason: reason)
             return true
         } catch {
             observer(.warning("journal append of a dead letter failed: \(error)"))

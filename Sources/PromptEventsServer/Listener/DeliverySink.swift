@@ -27,7 +27,7 @@ protocol DeliverySink: AnyObject {
     func accept(_ event: AnyEvent, ticket: Ticket) -> SinkDecision
     /// Keeps an authenticated delivery whose body is not a JSON object, as a dead letter.
     /// Returns `false` when it could not be stored (the loop then answers 503, not 400).
-    func keepDeadLetter(_ delivery: Delivery, reason: String) -> Bool
+    func keepDeadLetter(_ delivery: Delivery, kind: EventKind, reason: String) -> Bool
     /// Makes everything accepted since the last commit durable. Returns `nil` on success, or the
     /// response to send instead (a 503) for every request of the batch.
     func commit() -> WebhookResponse?

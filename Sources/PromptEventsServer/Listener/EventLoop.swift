@@ -324,7 +324,7 @@ final class EventLoop: @unchecked Sendable {
                 reason: rejection.authenticationError.map { "\($0.code)" } ?? rejection.reason.rawValue
             )
         }
-        if head.expectsContinue {
+        if head.expectsContinue, head.framing != .none {
             ResponseWriter.writeContinue(into: &connection.output)
         }
     }
@@ -342,7 +342,10 @@ final class EventLoop: @unchecked Sendable {
         case .rejected(let rejection):
             var response = rejection.response
             var reason = rejection.authenticationError.map { "\($0.code)" } ?? rejection.reason.rawValue
-            if rejection.isAuthenticated, !sink.keepDeadLetter(delivery, reason: rejection.message) {
+            if rejection.isAuthenticated,
+                case .kind(let kind) = receiver.routing.resolve(target: target, headers: head.headers),
+                !sink.keepDeadLetter(delivery, kind: kind, reason: rejection.message)
+            {
                 response = unavailable("Journal unavailable\n")
                 reason = "journal_unavailable"
             }
@@ -418,14 +421,14 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func respondToFramingError(_ connection: Connection, _ error: HTTPParseError) {
-        metrics.recordRejected(reason: error.reason.rawValue)
+        metrics.recordRejected(reason: snakeCase(error.reason.rawValue))
         let sequence = connection.reserveSlot(startedAt: connection.requestStartedAt ?? clock())
         let response = WebhookResponse(status: error.status, body: Array((error.description + "\n").utf8))
         let record = RequestRecord(
             method: connection.head?.method ?? "-",
             path: connection.head.map { pathOnly($0.originFormTarget) } ?? "-",
             status: error.status,
-            reason: error.reason.rawValue
+            reason: snakeCase(error.reason.rawValue)
         )
         connection.stopReading = true
         _ = connection.fill(
@@ -632,6 +635,19 @@ extension RequestHead {
         expectsContinue: false,
         framing: .none
     )
+}
+
+/// `bodyTooLarge` → `body_too_large`, so every reason label in logs and metrics reads alike.
+private func snakeCase(_ name: String) -> String {
+    var result = ""
+    for character in name {
+        if character.isUppercase {
+            result += "_" + character.lowercased()
+        } else {
+            result.append(character)
+        }
+    }
+    return result
 }
 
 private func pathOnly(_ target: String) -> String {

@@ -15,7 +15,7 @@ import Darwin
 /// receiver.on(.customerAdded) { event in print(event.payload.customer?.displayName ?? "?") }
 ///
 /// let listener = try WebhookListener(receiver: receiver, configuration: .init(port: 8080))
-/// try await listener.run()  // until the task is cancelled; then drains and returns
+/// await listener.run()  // until the task is cancelled; then drains and returns
 /// ```
 ///
 /// **Threading.** One event-loop thread owns every socket (level-triggered epoll, non-blocking
