@@ -11,7 +11,7 @@ import PromptEventsServer
 
 let filter = CommandLine.arguments.dropFirst().first
 
-func measure(_ name: String, unit: String = "µs", scale: Double = 1e-3, _ body: () -> Int) {
+func measure(_ name: String, unit: String = "µs", scale: Double = 1e-3, bytes: Int? = nil, _ body: () -> Int) {
     if let filter, !name.contains(filter) { return }
     let clock = ContinuousClock()
     var sink = 0
@@ -35,6 +35,15 @@ func measure(_ name: String, unit: String = "µs", scale: Double = 1e-3, _ body:
     samples.sort()
     let best = samples[0] * scale
     let median = samples[samples.count / 2] * scale
+    if let bytes {
+        // MB/s (10^6 bytes per second), best and median.
+        let rate = { (nanoseconds: Double) in Double(bytes) / nanoseconds * 1e3 }
+        print(
+            name.padding(toLength: 46, withPad: " ", startingAt: 0)
+                + String(format: "%10.0f MB/s (median %.0f)", rate(samples[0]), rate(samples[samples.count / 2]))
+        )
+        return
+    }
     print(
         name.padding(toLength: 46, withPad: " ", startingAt: 0)
             + String(format: "%10.2f %@ (median %.2f)", best, unit, median) + (sink == 42 ? " " : "")
@@ -74,8 +83,8 @@ let hmac = HMAC<SHA1>(key: Array("benchmark-secret".utf8))
 let kibibyte15 = [UInt8](repeating: 0x61, count: 1536)
 measure("HMAC-SHA1, 1,536 B, key prepared") { Int(hmac.authenticationCode(for: kibibyte15)[0]) }
 let mebibyte = [UInt8](repeating: 0x61, count: 1 << 20)
-measure("SHA-1, 1 MiB", unit: "MB/s", scale: 1) { Int(SHA1.hash(mebibyte)[0]) }
-measure("SHA-256, 1 MiB", unit: "MB/s", scale: 1) { Int(SHA256.hash(mebibyte)[0]) }
+measure("SHA-1, 1 MiB", bytes: mebibyte.count) { Int(SHA1.hash(mebibyte)[0]) }
+measure("SHA-256, 1 MiB", bytes: mebibyte.count) { Int(SHA256.hash(mebibyte)[0]) }
 
 struct Small: Decodable {
     var orgId: Int64

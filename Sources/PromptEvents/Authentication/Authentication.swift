@@ -113,7 +113,7 @@ public struct Authentication: Sendable, Hashable {
     // MARK: - Basic (RFC 7617)
 
     private func verifyBasic(_ headers: Headers, now: Date) throws(AuthenticationError) {
-        guard let authorization = headers["Authorization"] else {
+        guard let authorization = headers["authorization"] else {
             throw AuthenticationError(code: .missingCredentials, message: "The request has no Authorization header.")
         }
         guard let (user, password) = Self.basicCredentials(in: authorization) else {
@@ -198,8 +198,9 @@ public struct Authentication: Sendable, Hashable {
         body: some Collection<UInt8>,
         now: Date
     ) throws(AuthenticationError) {
+        // Lower-case names: lookups then fold nothing and allocate nothing.
         let present: [(name: String, algorithm: HubSignature.Algorithm)] = [
-            (HubSignature.sha1HeaderName, .sha1), (HubSignature.sha256HeaderName, .sha256),
+            ("x-hub-signature", .sha1), ("x-hub-signature-256", .sha256),
         ]
         .filter { headers.contains($0.name) }
         guard !present.isEmpty else {
@@ -211,9 +212,10 @@ public struct Authentication: Sendable, Hashable {
         // Every present header must verify; within one header (several fields or a comma list),
         // any entry that matches is enough.
         let contiguousBody = Array(body)
-        for (name, algorithm) in present {
+        for (lowercasedName, algorithm) in present {
+            let name = algorithm == .sha1 ? HubSignature.sha1HeaderName : HubSignature.sha256HeaderName
             var candidates: [HubSignature.Candidate] = []
-            for value in headers.values(for: name) {
+            for value in headers.values(for: lowercasedName) {
                 guard let parsed = HubSignature.candidates(in: value, defaultAlgorithm: algorithm) else {
                     throw AuthenticationError(
                         code: .malformedSignature,
@@ -225,10 +227,19 @@ public struct Authentication: Sendable, Hashable {
             var matched = false
             var matchedExpired = false
             for secret in hubSecrets {
-                var macs: [HubSignature.Algorithm: [UInt8]] = [:]
+                // Each algorithm's MAC is computed at most once per secret.
+                var sha1MAC: [UInt8]?
+                var sha256MAC: [UInt8]?
                 for candidate in candidates {
-                    let mac = macs[candidate.algorithm] ?? secret.mac(candidate.algorithm, contiguousBody)
-                    macs[candidate.algorithm] = mac
+                    let mac: [UInt8]
+                    switch candidate.algorithm {
+                    case .sha1:
+                        mac = sha1MAC ?? secret.mac(.sha1, contiguousBody)
+                        sha1MAC = mac
+                    case .sha256:
+                        mac = sha256MAC ?? secret.mac(.sha256, contiguousBody)
+                        sha256MAC = mac
+                    }
                     if constantTimeEquals(mac, candidate.mac) {
                         if secret.secret.isExpired(at: now) { matchedExpired = true } else { matched = true }
                     }

@@ -80,10 +80,12 @@ public struct Customer: Sendable, Hashable {
     /// - Returns: The customer, or `nil` when the body has none.
     static func find(in body: JSONObject) -> Customer? {
         if let nested = body.object("customer") { return Customer(json: nested) }
-        let customerKeys: Set<String> = [
-            "id", "displayName", "userType", "channels", "globalOptOut", "identities", "contactLists",
-        ]
-        guard body.keys.contains(where: customerKeys.contains) else { return nil }
+        guard body.members.contains(where: { topLevelKeys.contains($0.key) }) else { return nil }
         return Customer(json: body)
     }
+
+    /// Fields that mark a top-level object as a customer.
+    private static let topLevelKeys: Set<String> = [
+        "id", "displayName", "userType", "channels", "globalOptOut", "identities", "contactLists",
+    ]
 }
