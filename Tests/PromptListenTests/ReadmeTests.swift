@@ -33,8 +33,8 @@ struct ReadmeTests {
         let serve = try #require(commands.first { $0 == run }, "README must show '\(run)'")
         let send = try #require(commands.first { $0.hasPrefix(run + " send ") }, "README must show a send command")
         // `swift run` would take the build lock inside `swift test`: run the built binary instead,
-        // with the README's arguments; only the port changes (0, so tests never collide).
-        let serveArguments = Array(serve.split(separator: " ").dropFirst(3).map(String.init)) + ["--port", "0"]
+        // with the README's arguments; only the port changes (ServeProcess binds port 0).
+        let serveArguments = Array(serve.split(separator: " ").dropFirst(3).map(String.init))
         let server = try ServeProcess(serveArguments)
         let sendArguments = send.split(separator: " ").dropFirst(3).map {
             $0 == "http://127.0.0.1:8080" ? server.url : String($0)
