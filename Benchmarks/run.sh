@@ -28,8 +28,15 @@ signature=sha1=$(python3 -c 'import hmac,hashlib,sys; print(hmac.new(sys.argv[1]
 export BENCH_BODY=$body BENCH_SIGNATURE=$signature
 ticks=$(getconf CLK_TCK)
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-peak_rss_mib() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+cpu_ticks() { # the process and its children (nginx's worker does nginx's work)
+    local total=0 pid
+    for pid in "$1" $(pgrep -P "$1"); do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done
+    echo "$total"
+}
+peak_rss_mib() { # the largest of the process and its children
+    local pid
+    for pid in "$1" $(pgrep -P "$1"); do awk '/VmHWM/ {print $2}' "/proc/$pid/status"; done | sort -n | tail -1 | awk '{printf "%.1f", $1 / 1024}'
+}
 wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; exit 1; }
 to_ms() { # wrk latency such as 512.00us, 1.20ms, 2.01s
     awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'

@@ -17,7 +17,7 @@ enum AuthenticationOptions {
         OptionSpec(
             name: "basic-auth",
             value: "USER:PASSWORD",
-            help: "Accept HTTP Basic credentials.",
+            help: "Basic credentials: accepted (serve) or sent (send).",
             repeatable: true
         ),
         OptionSpec(
@@ -29,7 +29,7 @@ enum AuthenticationOptions {
         OptionSpec(
             name: "hub-secret",
             value: "SECRET",
-            help: "Require an X-Hub-Signature made with SECRET.",
+            help: "X-Hub-Signature secret: required (serve) or used to sign (send).",
             repeatable: true
         ),
         OptionSpec(
@@ -38,7 +38,12 @@ enum AuthenticationOptions {
             help: "Read hub secrets from a file, one per line.",
             repeatable: true
         ),
-        OptionSpec(name: "header", value: "NAME=VALUE", help: "Require header NAME to carry VALUE.", repeatable: true),
+        OptionSpec(
+            name: "header",
+            value: "NAME=VALUE",
+            help: "Header token: required (serve) or sent (send).",
+            repeatable: true
+        ),
         OptionSpec(name: "header-file", value: "PATH", help: "Read NAME=VALUE lines from a file.", repeatable: true),
     ]
 

@@ -18,6 +18,9 @@ enum PromptListen {
     ]
 
     static func main() async {
+        // A command that exits without reading its stdin must not kill us with SIGPIPE: writes
+        // then fail with EPIPE instead, which every caller handles.
+        signal(SIGPIPE, SIG_IGN)
         exit(await run(Array(CommandLine.arguments.dropFirst()), environment: currentEnvironment()))
     }
 
