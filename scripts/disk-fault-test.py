@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Disk faults under a live prompt-listen: a full disk answers 503, never a
+2xx that is then lost, and the listener recovers when the fault clears.
+
+Needs root (it mounts a small tmpfs): `chmod` does not stop root and `ulimit -f` raises SIGXFSZ
+rather than ENOSPC, so a real size-limited mount is the honest way to fill a disk.
+
+Usage: scripts/disk-fault-test.py [--binary PATH]; exit status 0 when nothing acknowledged was lost.
+"""
+import argparse, hashlib, hmac, http.client, json, os, signal, subprocess, sys, tempfile, time
+
+SECRET = "disk-fault-secret"
+
+
+def post(port, seq):
+    body = json.dumps({"orgId": 1, "seq": seq, "padding": "x" * 2000}, separators=(",", ":")).encode()
+    signature = "sha1=" + hmac.new(SECRET.encode(), body, hashlib.sha1).hexdigest()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("POST", "/message/added", body=body, headers={"X-Hub-Signature": signature})
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response.status
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "debug", "prompt-listen"))
+    arguments = parser.parse_args()
+    if os.geteuid() != 0:
+        print("skipped: needs root to mount a tmpfs")
+        return 0
+    mount = tempfile.mkdtemp(prefix="prompt-listen-disk-")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mount], check=True)
+    server = None
+    acknowledged, statuses, seq = set(), [], 0
+    try:
+        log = open(mount + ".log", "wb")
+        server = subprocess.Popen(
+            [os.path.abspath(arguments.binary), "--port", "0", "--journal", mount + "/journal", "--output", "quiet",
+             "--dedup-window", "0"], stderr=log, stdout=subprocess.DEVNULL,
+            env=dict(os.environ, PROMPT_LISTEN_HUB_SECRET=SECRET))
+        port = None
+        for _ in range(200):
+            text = open(mount + ".log").read()
+            if "listening on http://127.0.0.1:" in text:
+                port = int(text.split("listening on http://127.0.0.1:")[1].split()[0])
+                break
+            time.sleep(0.05)
+        assert port, "prompt-listen did not start"
+
+        def phase(name, count, expect):
+            nonlocal seq
+            seen = []
+            for _ in range(count):
+                seq += 1
+                status = post(port, seq)
+                seen.append(status)
+                if 200 <= status < 300:
+                    acknowledged.add(seq)
+            summary = {code: seen.count(code) for code in sorted(set(seen))}
+            print(f"{name}: {summary}")
+            statuses.append((name, summary, expect(seen)))
+
+        # 1. Fill the 256 KiB disk: 2xx until it is full, then 503 — never a 2xx that is not stored.
+        phase("filling a 256 KiB tmpfs", 200, lambda seen: 503 in seen and all(s in (200, 503) for s in seen))
+        # 2. The fault clears: the listener takes deliveries again.
+        subprocess.run(["mount", "-o", "remount,size=16m", mount], check=True)
+        phase("after growing it to 16 MiB", 20, lambda seen: seen[-1] == 200)
+        # 3. Full again, then freed: still no 2xx that is not stored, and recovery.
+        #    (A read-only remount is refused while the journal holds files open for writing.)
+        subprocess.run(["mount", "-o", "remount,size=300k", mount], check=True)
+        phase("full again at 300 KiB", 30, lambda seen: seen[-1] == 503 and all(s in (200, 503) for s in seen))
+        subprocess.run(["mount", "-o", "remount,size=16m", mount], check=True)
+        phase("freed again", 20, lambda seen: seen[-1] == 200)
+
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        server = None
+        output = subprocess.run([os.path.abspath(arguments.binary), "journal", "export", "--journal", mount + "/journal"],
+                                capture_output=True, text=True, check=True).stdout
+        journaled = {json.loads(line)["body"]["seq"] for line in output.splitlines() if line}
+        lost = acknowledged - journaled
+        print(f"{len(acknowledged)} acknowledged, {len(journaled)} journaled, {len(lost)} lost")
+        ok = not lost and all(passed for _, _, passed in statuses)
+        for name, summary, passed in statuses:
+            if not passed:
+                print(f"unexpected answers while {name}: {summary}")
+        return 0 if ok else 1
+    finally:
+        if server:
+            server.kill()
+        subprocess.run(["umount", mount], check=False)
+        os.rmdir(mount)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
