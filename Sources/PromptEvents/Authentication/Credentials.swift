@@ -134,10 +134,13 @@ func isTokenByte(_ byte: UInt8) -> Bool {
 extension StringProtocol {
     /// The text without leading and trailing spaces, tabs, CR and LF.
     func trimmingASCIIWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        return String(self[first...last])
+        // On bytes: ASCII whitespace never sits inside a multi-byte character, so the indices
+        // found are character boundaries.
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+        let text = Substring(self)
+        guard let first = text.utf8.firstIndex(where: { !isSpace($0) }),
+            let last = text.utf8.lastIndex(where: { !isSpace($0) })
+        else { return "" }
+        return String(text[first..<text.utf8.index(after: last)])
     }
 }

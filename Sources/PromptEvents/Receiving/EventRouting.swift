@@ -59,7 +59,9 @@ public struct EventRouting: Sendable, Hashable {
     /// - Parameter target: The request target.
     /// - Returns: The event path without surrounding slashes; empty for the base path itself.
     public func eventPath(target: String) -> String? {
-        let path = target.prefix { $0 != "?" && $0 != "#" }
+        // Byte search: Character iteration would run grapheme breaking on every request.
+        let end = target.utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? target.endIndex
+        let path = target[..<end]
         let segments = Self.segments(path)
         guard segments.count >= baseSegments.count, segments.starts(with: baseSegments) else { return nil }
         return segments.dropFirst(baseSegments.count).joined(separator: "/")

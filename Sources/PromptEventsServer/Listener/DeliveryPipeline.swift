@@ -38,6 +38,8 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     private let metrics: Metrics
     private let observer: @Sendable (ListenerEvent) -> Void
     private var uncommitted: [(record: JournalRecord, ticket: Ticket)] = []
+    /// In-memory deliveries accepted this loop turn, not yet handed to the dispatcher.
+    private var undispatched: [JournalRecord] = []
     private weak var loop: EventLoop?
 
     init(
@@ -101,7 +103,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
 
     var isAccepting: Bool { true }
 
-    var hasUncommitted: Bool { !uncommitted.isEmpty }
+    var hasUncommitted: Bool { !uncommitted.isEmpty || !undispatched.isEmpty }
 
     func accept(_ event: AnyEvent, ticket: Ticket) -> SinkDecision {
         var headers = event.headers
@@ -114,8 +116,10 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
             receivedAt: event.receivedAt
         )
         guard let journal else {
+            // Handed to the dispatcher at the end of the loop turn, all at once: one wake-up of
+            // the concurrency pool per turn instead of one per delivery.
             let record = dispatcher.makeEphemeralRecord(for: delivery, kind: event.kind.rawValue)
-            dispatcher.enqueue(record)
+            undispatched.append(record)
             return .respond(Self.accepted, deliveryID: record.id, duplicate: false)
         }
         let result: Journal.AppendResult
@@ -155,7 +159,11 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     }
 
     func commit() -> WebhookResponse? {
-        guard let journal else { return nil }
+        guard let journal else {
+            for record in undispatched { dispatcher.enqueue(record) }
+            undispatched.removeAll(keepingCapacity: true)
+            return nil
+        }
         let batch = uncommitted
         uncommitted.removeAll(keepingCapacity: true)
         do {

@@ -651,7 +651,8 @@ private func snakeCase(_ name: String) -> String {
 }
 
 private func pathOnly(_ target: String) -> String {
-    String(target.prefix { $0 != "?" })
+    guard let question = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
+    return String(target[..<question])
 }
 
 extension Duration {
