@@ -41,7 +41,14 @@ public struct EventKind: Sendable, Hashable, Comparable, RawRepresentable, Expre
 
     /// Drops empty path segments, so `//message//added/` becomes `message/added`.
     private static func normalize(_ path: Substring) -> String {
-        if !path.hasPrefix("/") && !path.hasSuffix("/") && !path.contains("//") { return String(path) }
+        // The common case, already normalized, is checked on bytes (no grapheme breaking).
+        let slash = UInt8(ascii: "/")
+        let utf8 = path.utf8
+        if utf8.first != slash, utf8.last != slash,
+            !zip(utf8, utf8.dropFirst()).contains(where: { $0 == slash && $1 == slash })
+        {
+            return String(path)
+        }
         return path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
     }
 }
