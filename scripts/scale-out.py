@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Scale-out proof: nginx in front of two prompt-listen instances, one killed mid-run.
+
+Starts two durable prompt-listen instances on loopback ports, each with its own journal, and
+nginx (one worker) balancing between them with proxy_next_upstream on errors; sends signed,
+numbered deliveries through nginx from several clients; SIGKILLs one instance mid-run; then
+checks that every delivery that got a 2xx is in one of the two journals.
+
+Usage: scripts/scale-out.py [--count N] [--binary PATH]. Not part of the default test run.
+"""
+import argparse, hashlib, hmac, http.client, json, os, shutil, signal, subprocess, sys, tempfile, threading, time
+
+SECRET = "scale-out-secret"
+
+
+def wait_for(log_path):
+    for _ in range(400):
+        text = open(log_path).read() if os.path.exists(log_path) else ""
+        if "listening on http://127.0.0.1:" in text:
+            return int(text.split("listening on http://127.0.0.1:")[1].split()[0])
+        time.sleep(0.05)
+    raise SystemExit("an instance did not start: " + log_path)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=3000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "debug", "prompt-listen"))
+    arguments = parser.parse_args()
+    binary = os.path.abspath(arguments.binary)
+    work = tempfile.mkdtemp(prefix="prompt-listen-scale-")
+    processes = []
+    try:
+        ports = []
+        for name in ("a", "b"):
+            log = os.path.join(work, name + ".log")
+            processes.append(subprocess.Popen(
+                [binary, "--port", "0", "--journal", os.path.join(work, name), "--output", "quiet", "--dedup-window", "0"],
+                stdout=subprocess.DEVNULL, stderr=open(log, "wb"), env=dict(os.environ, PROMPT_LISTEN_HUB_SECRET=SECRET)))
+            ports.append(wait_for(log))
+        front = 18200
+        with open(os.path.join(work, "nginx.conf"), "w") as conf:
+            conf.write(f"""worker_processes 1; daemon off; pid {work}/nginx.pid; error_log {work}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  upstream listeners {{ server 127.0.0.1:{ports[0]} max_fails=1 fail_timeout=2s; server 127.0.0.1:{ports[1]} max_fails=1 fail_timeout=2s; keepalive 16; }}
+  server {{
+    listen 127.0.0.1:{front};
+    location / {{
+      proxy_pass http://listeners;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      # A POST that failed on one instance is retried on the other: at-least-once.
+      proxy_next_upstream error timeout http_502 http_503 non_idempotent;
+    }}
+  }}
+}}
+""")
+        nginx = subprocess.Popen(["nginx", "-c", os.path.join(work, "nginx.conf"), "-p", work],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        processes.append(nginx)
+        time.sleep(0.5)
+        acked, statuses, lock = set(), {}, threading.Lock()
+
+        def client(sequence):
+            connection = http.client.HTTPConnection("127.0.0.1", front, timeout=10)
+            for seq in sequence:
+                body = json.dumps({"orgId": 1, "seq": seq}, separators=(",", ":")).encode()
+                signature = "sha1=" + hmac.new(SECRET.encode(), body, hashlib.sha1).hexdigest()
+                try:
+                    connection.request("POST", "/message/added", body=body, headers={"X-Hub-Signature": signature})
+                    response = connection.getresponse()
+                    response.read()
+                    status = response.status
+                except OSError:
+                    connection = http.client.HTTPConnection("127.0.0.1", front, timeout=10)
+                    status = "error"
+                with lock:
+                    statuses[status] = statuses.get(status, 0) + 1
+                    if isinstance(status, int) and 200 <= status < 300:
+                        acked.add(seq)
+
+        per = arguments.count // arguments.clients
+        threads = [threading.Thread(target=client, args=(range(i * per, (i + 1) * per),)) for i in range(arguments.clients)]
+        for thread in threads:
+            thread.start()
+        while len(acked) < arguments.count // 3:
+            time.sleep(0.01)
+        processes[0].send_signal(signal.SIGKILL)  # instance a dies mid-run
+        killed_at = len(acked)
+        for thread in threads:
+            thread.join()
+        processes[1].send_signal(signal.SIGTERM)
+        processes[1].wait(timeout=30)
+        journaled = set()
+        per_instance = {}
+        for name in ("a", "b"):
+            out = subprocess.run([binary, "journal", "export", "--journal", os.path.join(work, name)],
+                                 capture_output=True, text=True, check=True).stdout
+            seqs = {json.loads(line)["body"]["seq"] for line in out.splitlines() if line}
+            per_instance[name] = len(seqs)
+            journaled |= seqs
+        lost = acked - journaled
+        print(f"sent {per * arguments.clients} through nginx to 2 instances; instance a SIGKILLed after {killed_at} 2xx")
+        print(f"answers: {statuses}")
+        print(f"journaled: a {per_instance['a']}, b {per_instance['b']}; {len(acked)} acknowledged, {len(lost)} missing from both journals")
+        return 0 if not lost else 1
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
