@@ -11,6 +11,18 @@ import PromptEventsServer
 
 let filter = CommandLine.arguments.dropFirst().first
 
+// `--constant-time first|last`: compare two 32-byte MACs that differ in their first or last
+// byte, 100,000 times, and exit; scripts/constant-time.sh counts the instructions under callgrind.
+if filter == "--constant-time" {
+    var left = [UInt8](repeating: 0x5A, count: 32)
+    let right = left
+    left[CommandLine.arguments.dropFirst(2).first == "first" ? 0 : 31] ^= 0xFF
+    var equal = 0
+    for _ in 0..<100_000 where constantTimeEquals(left, right) { equal += 1 }
+    print("equal: \(equal)")
+    exit(0)
+}
+
 func measure(_ name: String, unit: String = "µs", scale: Double = 1e-3, bytes: Int? = nil, _ body: () -> Int) {
     if let filter, !name.contains(filter) { return }
     let clock = ContinuousClock()

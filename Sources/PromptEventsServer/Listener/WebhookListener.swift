@@ -90,6 +90,9 @@ public final class WebhookListener: Sendable {
                 box.toOpaque()
             )
             precondition(result == 0, "pthread_create failed: \(result)")
+            // Nobody joins the loop thread (``wait()`` is the way to wait): detach it so its
+            // resources are freed when it returns.
+            pthread_detach(handle)
             thread = handle
         }
     }
