@@ -40,7 +40,8 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "PromptEventsServerTests", dependencies: ["PromptEventsServer"]),
-        .testTarget(name: "PromptListenTests", dependencies: ["PromptListen"]),
+        // Help/ holds the pinned help screens, read by path in HelpTests.
+        .testTarget(name: "PromptListenTests", dependencies: ["PromptListen"], exclude: ["Help"]),
     ]
 )
 
