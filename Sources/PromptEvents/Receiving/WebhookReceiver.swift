@@ -24,10 +24,12 @@ public import Foundation
 /// - ``admit(_:now:)`` turns a ``Delivery`` into an ``AnyEvent`` or a ``Rejection``;
 /// - ``dispatch(_:)`` runs the matching handlers and reports each one's outcome.
 ///
-/// **Handler order**: for one event, the matching handlers run one after another in the order
-/// they were registered (typed and catch-all alike). Every handler runs even when an earlier one
-/// failed; a failure never escapes as a crash, it becomes a ``HandlerOutcome`` and is passed to
-/// the error hook. Different events may be dispatched concurrently.
+/// **Handler order**: ``dispatch(_:)`` and ``respond(to:now:)`` run the matching handlers one
+/// after another in registration order (typed and catch-all alike). Every handler runs even when
+/// an earlier one failed; a failure never escapes as a crash, it becomes a ``HandlerOutcome`` and
+/// is passed to the error hook. The socket server's dispatcher instead runs a delivery's handlers
+/// **concurrently**, each with its own retries and journaled progress, so handlers must not rely
+/// on each other's order. Different events may always be handled concurrently.
 public struct WebhookReceiver: Sendable {
     /// What each delivery must prove; ``Authentication/open`` accepts everything.
     public var authentication: Authentication
