@@ -31,7 +31,7 @@ enum LoadGenerator {
         let started = monotonicNow()
         for _ in 0..<concurrency {
             group.enter()
-            let thread = Thread {
+            startDetachedThread {
                 let client = HTTPClient()
                 var local = Tally()
                 while next.add(1, ordering: .relaxed).oldValue < count {
@@ -57,7 +57,6 @@ enum LoadGenerator {
                 }
                 group.leave()
             }
-            thread.start()
         }
         let progress = isatty(STDERR_FILENO) == 1
         while group.wait(timeout: .now() + .milliseconds(500)) == .timedOut {
@@ -113,33 +112,4 @@ func formatDecimal(_ value: Double, places: Int) -> String {
     var fraction = String(scaled % Int64(scale))
     while fraction.count < places { fraction = "0" + fraction }
     return sign + "\(whole).\(fraction)"
-}
-
-/// A plain POSIX thread running a closure (load generation must not use the concurrency pool).
-final class Thread: Sendable {
-    private let body: @Sendable () -> Void
-
-    init(_ body: @escaping @Sendable () -> Void) {
-        self.body = body
-    }
-
-    func start() {
-        let box = Unmanaged.passRetained(self)
-        var handle = pthread_t()
-        let result = pthread_create(
-            &handle,
-            nil,
-            { context in
-                #if canImport(Glibc)
-                guard let context else { return nil }
-                #endif
-                let thread = Unmanaged<Thread>.fromOpaque(context).takeRetainedValue()
-                thread.body()
-                return nil
-            },
-            box.toOpaque()
-        )
-        precondition(result == 0, "pthread_create failed: \(result)")
-        pthread_detach(handle)
-    }
 }

@@ -24,7 +24,7 @@ import Darwin
 /// cores), and it lets the journal batch every delivery of one loop turn into one `fdatasync`.
 public final class WebhookListener: Sendable {
     private let loop: EventLoop
-    private let thread = Mutex<pthread_t?>(nil)
+    private let started = Mutex(false)
     private let done = Mutex<[CheckedContinuation<Void, Never>]?>([])
     private let pipeline: DeliveryPipeline
 
@@ -72,29 +72,12 @@ public final class WebhookListener: Sendable {
 
     /// Starts serving on a dedicated thread and returns at once.
     public func start() {
-        thread.withLock { thread in
-            guard thread == nil else { return }
-            let box = Unmanaged.passRetained(self)
-            var handle = pthread_t()
-            let result = pthread_create(
-                &handle,
-                nil,
-                { context in
-                    #if canImport(Glibc)
-                    guard let context else { return nil }
-                    #endif
-                    let listener = Unmanaged<WebhookListener>.fromOpaque(context).takeRetainedValue()
-                    listener.serve()
-                    return nil
-                },
-                box.toOpaque()
-            )
-            precondition(result == 0, "pthread_create failed: \(result)")
-            // Nobody joins the loop thread (``wait()`` is the way to wait): detach it so its
-            // resources are freed when it returns.
-            pthread_detach(handle)
-            thread = handle
+        let first = started.withLock { started in
+            defer { started = true }
+            return !started
         }
+        guard first else { return }
+        startDetachedThread { self.serve() }
     }
 
     private func serve() {
