@@ -55,8 +55,10 @@ def main():
                 match = re.search(r'\\"seq\\":(\d+)', line) or re.search(r'"seq":(\d+)', line)
                 if match:
                     events.append(("write", int(match.group(1))))
-            elif "fdatasync(" in line or "fsync(" in line:
-                if "= 0" in line:
+            elif "fdatasync(" in line or "fsync(" in line or "fdatasync resumed>" in line or "fsync resumed>" in line:
+                # A sync interrupted by another thread's call is printed as "fdatasync(7 <unfinished
+                # ...>" then "<... fdatasync resumed>) = 0": it counts where it completed.
+                if re.search(r"\)\s+= 0$", line.strip()):
                     events.append(("sync", None))
             elif "sendto(" in line and "HTTP/1.1 200" in line:
                 events.append(("ack", None))
