@@ -137,18 +137,8 @@ package struct RequestParser {
         }
     }
 
-    /// Drops consumed bytes: all of them when nothing is left (cheap), or by moving the rest
-    /// down once the consumed prefix is at least 4 KiB and at least as long as the rest, so each
-    /// byte is moved a bounded number of times.
     private mutating func compact() {
-        if readIndex == buffer.count {
-            guard readIndex > 0 else { return }
-            buffer.removeAll(keepingCapacity: buffer.capacity <= 64 * 1024)
-            readIndex = 0
-        } else if readIndex >= 4096 && readIndex >= buffer.count &- readIndex {
-            buffer.removeSubrange(0..<readIndex)
-            readIndex = 0
-        }
+        buffer.dropConsumed(upTo: &readIndex)
     }
 
     /// Parses as far as the buffered bytes allow.

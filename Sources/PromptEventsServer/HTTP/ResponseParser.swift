@@ -95,13 +95,7 @@ package struct ResponseParser {
     }
 
     private mutating func compact() {
-        if readIndex == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
-            readIndex = 0
-        } else if readIndex >= 4096 && readIndex >= buffer.count &- readIndex {
-            buffer.removeSubrange(0..<readIndex)
-            readIndex = 0
-        }
+        buffer.dropConsumed(upTo: &readIndex)
     }
 
     /// Parses as far as the buffered bytes allow.
