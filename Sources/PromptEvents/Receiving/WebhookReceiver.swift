@@ -135,32 +135,48 @@ public struct WebhookReceiver: Sendable {
     ///   - now: The current time, for credential expiries.
     /// - Returns: The rejection, or `nil` when the body should be read.
     public func admitHead(method: String, target: String, headers: Headers, now: Date = Date()) -> Rejection? {
+        if case .failure(let rejection) = checkHead(method: method, target: target, headers: headers, now: now) {
+            return rejection
+        }
+        return nil
+    }
+
+    /// Resolves the kind, then checks the method and head-only authentication.
+    private func checkHead(method: String, target: String, headers: Headers, now: Date) -> Result<EventKind, Rejection>
+    {
+        let kind: EventKind
         switch routing.resolve(target: target, headers: headers) {
         case .outsideBasePath:
-            return Rejection(status: 404, reason: .outsideBasePath, message: "The path is not below the base path.")
-        case .missingKind:
-            return Rejection(
-                status: 404,
-                reason: .missingKind,
-                message: "The request names no event kind in its path or Prompt-EventType header."
+            return .failure(
+                Rejection(status: 404, reason: .outsideBasePath, message: "The path is not below the base path.")
             )
-        case .kind:
-            break
+        case .missingKind:
+            return .failure(
+                Rejection(
+                    status: 404,
+                    reason: .missingKind,
+                    message: "The request names no event kind in its path or Prompt-EventType header."
+                )
+            )
+        case .kind(let resolved):
+            kind = resolved
         }
         guard method == "POST" else {
-            return Rejection(
-                status: 405,
-                reason: .methodNotAllowed,
-                message: "Events must be POSTed; got \(method).",
-                headers: ["Allow": "POST"]
+            return .failure(
+                Rejection(
+                    status: 405,
+                    reason: .methodNotAllowed,
+                    message: "Events must be POSTed; got \(method).",
+                    headers: ["Allow": "POST"]
+                )
             )
         }
         do {
             try authentication.verifyHead(headers, now: now)
         } catch {
-            return unauthenticated(error)
+            return .failure(unauthenticated(error))
         }
-        return nil
+        return .success(kind)
     }
 
     /// Decides about a whole delivery: head checks, signature over the exact body bytes, then whether the body is a JSON object.
@@ -172,21 +188,16 @@ public struct WebhookReceiver: Sendable {
     ///   - now: The current time, for credential expiries.
     /// - Returns: The accepted event, or the rejection to answer.
     public func admit(_ delivery: Delivery, now: Date = Date()) -> Admission {
-        if let rejection = admitHead(
-            method: delivery.method,
-            target: delivery.target,
-            headers: delivery.headers,
-            now: now
-        ) {
-            return .rejected(rejection)
+        // The kind is resolved once, by the head check.
+        let kind: EventKind
+        switch checkHead(method: delivery.method, target: delivery.target, headers: delivery.headers, now: now) {
+        case .failure(let rejection): return .rejected(rejection)
+        case .success(let resolved): kind = resolved
         }
         do {
             try authentication.verifyBody(delivery.headers, body: delivery.body, now: now)
         } catch {
             return .rejected(unauthenticated(error))
-        }
-        guard case .kind(let kind) = routing.resolve(target: delivery.target, headers: delivery.headers) else {
-            preconditionFailure("admitHead accepted a request without a kind")
         }
         let json: JSONValue
         do {
