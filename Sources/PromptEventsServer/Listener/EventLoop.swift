@@ -355,6 +355,8 @@ final class EventLoop: @unchecked Sendable {
             metrics.recordAuthenticated()
             let sequence = connection.reserveSlot(startedAt: connection.requestStartedAt ?? clock())
             connection.slots[connection.slots.count - 1].closeAfter = !head.keepAlive
+            // RFC 9112 §9.6: nothing after a request that closes the connection is processed.
+            if !head.keepAlive { connection.stopReading = true }
             let ticket = Ticket(fd: connection.fd, generation: connection.generation, sequence: sequence)
             var record = RequestRecord(
                 method: head.method,

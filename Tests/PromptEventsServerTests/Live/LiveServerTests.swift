@@ -185,6 +185,27 @@ struct LiveServerTests {
         await server.stop()
     }
 
+    /// RFC 9112 §9.6: a request pipelined behind one that closes the connection is never
+    /// processed (found by scripts/hostile-http.py: it used to be delivered, unanswered).
+    @Test(arguments: AcknowledgementMode.allCases, [
+        "POST /message/added HTTP/1.1\r\nHost: x\r\nConnection: close\r\n",
+        "POST /message/added HTTP/1.0\r\n",
+    ])
+    func requestsBehindAClosingRequestAreNotProcessed(mode: AcknowledgementMode, front: String) async throws {
+        let server = try TestListener(authentication: .open) { $0.acknowledgement = mode }
+        let client = try RawClient(port: server.port)
+        let hidden = "POST /smuggled/hidden HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n{\"orgId\":2}"
+        client.send(front + "Content-Length: 11\r\n\r\n{\"orgId\":1}" + hidden)
+        let (text, closed) = client.read()
+        #expect(text.hasPrefix("HTTP/1.1 200 OK"))
+        #expect(RawClient.split(text).count == 1)
+        #expect(closed)
+        _ = await server.received(atLeast: 2)  // Waits two seconds for a second one that must not come.
+        #expect(server.events.map(\.kind) == [.messageAdded])
+        #expect(server.requestRecords.map(\.path) == ["/message/added"])
+        await server.stop()
+    }
+
     @Test func unauthenticatedHeadIsAnsweredBeforeTheBodyIsSent() async throws {
         let server = try TestListener(
             authentication: Authentication(headerTokens: [HeaderToken(name: "webhooktoken", value: Secret("abcdefg"))])

@@ -54,6 +54,9 @@ final class TestListener: Sendable {
 
     var requestRecords: [RequestRecord] { recordsBox.withLock { $0 } }
 
+    /// The events the collecting handler saw so far.
+    var events: [AnyEvent] { eventsBox.withLock { $0 } }
+
     func stop() async {
         listener.shutdown()
         await listener.wait()
