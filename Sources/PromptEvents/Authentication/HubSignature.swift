@@ -72,30 +72,43 @@ public enum HubSignature {
     ///   - defaultAlgorithm: The algorithm implied by the header name, for entries without a prefix.
     /// - Returns: The signatures, or `nil` when an entry is malformed or there are none.
     static func candidates(in value: String, defaultAlgorithm: Algorithm) -> [Candidate]? {
+        // On bytes: a valid header is ASCII, and Character iteration would cost grapheme breaking
+        // on every request. ASCII separators never sit inside a multi-byte character.
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
         var result: [Candidate] = []
-        for entry in value.split(separator: ",", omittingEmptySubsequences: true) {
-            let entry = entry.trimmingASCIIWhitespace()
-            guard !entry.isEmpty else { continue }
-            guard let candidate = candidate(entry, defaultAlgorithm: defaultAlgorithm) else { return nil }
+        for entry in value.utf8.split(separator: UInt8(ascii: ",")) {
+            guard let first = entry.firstIndex(where: { !isSpace($0) }),
+                let last = entry.lastIndex(where: { !isSpace($0) })
+            else { continue }
+            guard let candidate = candidate(entry[first...last], defaultAlgorithm: defaultAlgorithm) else { return nil }
             result.append(candidate)
         }
         return result.isEmpty ? nil : result
     }
 
-    private static func candidate(_ entry: String, defaultAlgorithm: Algorithm) -> Candidate? {
+    private static func candidate(_ entry: Substring.UTF8View, defaultAlgorithm: Algorithm) -> Candidate? {
         var algorithm = defaultAlgorithm
-        var encoded = entry[...]
-        if let equals = entry.firstIndex(of: "="), let named = Algorithm(rawValue: entry[..<equals].lowercased()) {
+        var encoded = entry
+        if let equals = entry.firstIndex(of: UInt8(ascii: "=")),
+            let named = Algorithm.allCases.first(where: { Self.equalsIgnoringASCIICase(entry[..<equals], $0.rawValue) })
+        {
             algorithm = named
             encoded = entry[entry.index(after: equals)...]
         }
         let expected = algorithm.macByteCount
-        if encoded.utf8.count == expected * 2, let mac = Hex.decode(encoded) {
+        let text = Substring(encoded)
+        if encoded.count == expected * 2, let mac = Hex.decode(text) {
             return Candidate(algorithm: algorithm, mac: mac)
         }
-        if let mac = Base64.decode(encoded), mac.count == expected {
+        if let mac = Base64.decode(text), mac.count == expected {
             return Candidate(algorithm: algorithm, mac: mac)
         }
         return nil
+    }
+
+    private static func equalsIgnoringASCIICase(_ bytes: Substring.UTF8View, _ lowercase: String) -> Bool {
+        bytes.elementsEqual(lowercase.utf8) { byte, expected in
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 == expected : byte == expected
+        }
     }
 }

@@ -59,12 +59,29 @@ public struct EventRouting: Sendable, Hashable {
     /// - Parameter target: The request target.
     /// - Returns: The event path without surrounding slashes; empty for the base path itself.
     public func eventPath(target: String) -> String? {
-        // Byte search: Character iteration would run grapheme breaking on every request.
-        let end = target.utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? target.endIndex
-        let path = target[..<end]
-        let segments = Self.segments(path)
-        guard segments.count >= baseSegments.count, segments.starts(with: baseSegments) else { return nil }
-        return segments.dropFirst(baseSegments.count).joined(separator: "/")
+        // On bytes: Character iteration would run grapheme breaking on every request. Empty
+        // segments are skipped, so `//a/b/` and `/a/b` are the same path.
+        let utf8 = target.utf8
+        let slash = UInt8(ascii: "/")
+        let end = utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? utf8.endIndex
+        var index = utf8.startIndex
+        func skipSlashes() {
+            while index < end, utf8[index] == slash { utf8.formIndex(after: &index) }
+        }
+        for baseSegment in baseSegments {
+            skipSlashes()
+            var segmentEnd = index
+            while segmentEnd < end, utf8[segmentEnd] != slash { utf8.formIndex(after: &segmentEnd) }
+            guard utf8[index..<segmentEnd].elementsEqual(baseSegment.utf8) else { return nil }
+            index = segmentEnd
+        }
+        skipSlashes()
+        var last = end
+        while last > index, utf8[utf8.index(before: last)] == slash { utf8.formIndex(before: &last) }
+        // Every index here is next to an ASCII byte or at an end, so on a scalar boundary.
+        let remainder = target[index..<last]
+        let hasEmptySegment = zip(remainder.utf8, remainder.utf8.dropFirst()).contains { $0 == slash && $1 == slash }
+        return hasEmptySegment ? Self.segments(remainder).joined(separator: "/") : String(remainder)
     }
 
     private static func segments(_ path: some StringProtocol) -> [Substring] {
