@@ -141,6 +141,17 @@ public struct WebhookReceiver: Sendable {
         return nil
     }
 
+    /// ``admitHead(method:target:headers:now:)`` that also returns the resolved kind, for a
+    /// server that then calls ``admit(_:headAdmittedAs:now:)`` with it.
+    package func admitHeadResolvingKind(
+        method: String,
+        target: String,
+        headers: Headers,
+        now: Date = Date()
+    ) -> Result<EventKind, Rejection> {
+        checkHead(method: method, target: target, headers: headers, now: now)
+    }
+
     /// Resolves the kind, then checks the method and head-only authentication.
     private func checkHead(method: String, target: String, headers: Headers, now: Date) -> Result<EventKind, Rejection>
     {
@@ -194,6 +205,13 @@ public struct WebhookReceiver: Sendable {
         case .failure(let rejection): return .rejected(rejection)
         case .success(let resolved): kind = resolved
         }
+        return admit(delivery, headAdmittedAs: kind, now: now)
+    }
+
+    /// The body half of ``admit(_:now:)``, for a delivery whose head already passed
+    /// ``admitHeadResolvingKind(method:target:headers:now:)`` (which returned `kind`): the head
+    /// checks are not repeated.
+    package func admit(_ delivery: Delivery, headAdmittedAs kind: EventKind, now: Date = Date()) -> Admission {
         do {
             try authentication.verifyBody(delivery.headers, body: delivery.body, now: now)
         } catch {

@@ -25,6 +25,10 @@ final class Connection {
     var head: RequestHead?
     /// Whether `head` is for a reserved route (answered once its body, if any, is read).
     var headIsReserved = false
+    /// The event kind the current head was admitted for (its checks are not repeated for the body).
+    var admittedKind: EventKind?
+    /// Not read from while the handlers' backlog is full (see `DeliverySink.shouldPauseReading`).
+    var parked = false
     /// When the current request's first byte arrived (monotonic nanoseconds), or `nil` between requests.
     var requestStartedAt: UInt64?
     /// When bytes last arrived.

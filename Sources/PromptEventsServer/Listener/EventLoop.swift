@@ -296,7 +296,8 @@ final class EventLoop: @unchecked Sendable {
 
     private func receivedHead(_ head: RequestHead, on connection: Connection) {
         connection.head = head
-        let path = EventRouting(basePath: "/").eventPath(target: head.originFormTarget) ?? ""
+        connection.admittedKind = nil
+        let path = Self.rootRouting.eventPath(target: head.originFormTarget) ?? ""
         // `/` is the listener's page for GET and HEAD only: a POST there is an event for the base
         // path (its kind from Prompt-EventType). `/healthz` and `/metrics` are reserved for every method.
         let isPage = path.isEmpty && (head.method == "GET" || head.method == "HEAD")
@@ -310,8 +311,11 @@ final class EventLoop: @unchecked Sendable {
                 close: true
             )
         }
-        if let rejection = receiver.admitHead(method: head.method, target: head.originFormTarget, headers: head.headers)
+        switch receiver.admitHeadResolvingKind(method: head.method, target: head.originFormTarget, headers: head.headers)
         {
+        case .success(let kind):
+            connection.admittedKind = kind
+        case .failure(let rejection):
             // The body has not been read: answer and close rather than skip it.
             metrics.recordRejected(
                 reason: rejection.authenticationError.map { "\($0.code)" } ?? rejection.reason.rawValue
@@ -330,6 +334,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private static let reservedPaths: Set<String> = ["healthz", "metrics"]
+    private static let rootRouting = EventRouting(basePath: "/")
 
     private func receivedRequest(_ head: RequestHead, body: [UInt8], on connection: Connection) {
         let target = head.originFormTarget
@@ -338,7 +343,9 @@ final class EventLoop: @unchecked Sendable {
         }
         metrics.recordReceived()
         let delivery = Delivery(method: head.method, target: target, headers: head.headers, body: body)
-        switch receiver.admit(delivery) {
+        let admission = connection.admittedKind.map { receiver.admit(delivery, headAdmittedAs: $0) }
+            ?? receiver.admit(delivery)
+        switch admission {
         case .rejected(let rejection):
             var response = rejection.response
             var reason = rejection.authenticationError.map { "\($0.code)" } ?? rejection.reason.rawValue
@@ -395,7 +402,7 @@ final class EventLoop: @unchecked Sendable {
                 body: Array("Method Not Allowed\n".utf8)
             )
         }
-        let path = EventRouting(basePath: "/").eventPath(target: head.originFormTarget) ?? ""
+        let path = Self.rootRouting.eventPath(target: head.originFormTarget) ?? ""
         switch path {
         case "healthz":
             return draining
