@@ -1,3 +1,5 @@
+package import PromptEvents
+
 /// The handlers the dispatcher runs, as seen from the journal: stable names and a way to run one.
 ///
 /// The handler registry implements this. Names must be stable across restarts, because progress
@@ -16,6 +18,22 @@ package protocol DeliveryHandlers: Sendable {
     ///   - record: The delivery.
     /// - Throws: Any error, which fails this attempt; its description is journaled as the error text.
     func run(handler name: String, record: JournalRecord) async throws
+
+    /// Runs one handler once, given the record's body as the server already parsed it (`nil`
+    /// when it was not, for example after a restart). By default, ignores `event`.
+    ///
+    /// - Parameters:
+    ///   - name: One of the names from ``handlerNames(for:)``.
+    ///   - record: The delivery.
+    ///   - event: The parsed event, if there is one.
+    /// - Throws: Any error, which fails this attempt.
+    func run(handler name: String, record: JournalRecord, event: AnyEvent?) async throws
+}
+
+extension DeliveryHandlers {
+    package func run(handler name: String, record: JournalRecord, event: AnyEvent?) async throws {
+        try await run(handler: name, record: record)
+    }
 }
 
 /// Sleeps for the dispatcher: backoff between attempts and handler time budgets.

@@ -37,6 +37,8 @@ package final class Dispatcher: Sendable {
     private struct Job: Sendable {
         var record: JournalRecord
         var progress: [String: HandlerProgress]
+        /// The event as the server already parsed it, when it hands the record over itself.
+        var event: AnyEvent? = nil
     }
 
     private enum Phase {
@@ -47,7 +49,8 @@ package final class Dispatcher: Sendable {
 
     private struct State {
         var phase = Phase.idle
-        var jobs: AsyncStream<Job>.Continuation?
+        /// Jobs go over in batches: one wake-up of the root task per batch, not per job.
+        var jobs: AsyncStream<[Job]>.Continuation?
         var progressSyncRequests: AsyncStream<Void>.Continuation?
         var root: Task<Void, Never>?
         var inFlight: Set<UInt64> = []
@@ -55,7 +58,6 @@ package final class Dispatcher: Sendable {
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
         var runningHandlers: [UInt64: Task<Void, Never>] = [:]
         var finishedHandlers: Set<UInt64> = []
-        var nextHandlerToken: UInt64 = 0
         var nextEphemeralID: UInt64 = 1
     }
 
@@ -80,6 +82,9 @@ package final class Dispatcher: Sendable {
     private let random: @Sendable () -> Double
     private let permits: AsyncSemaphore
     private let state = Mutex(State())
+    /// `state.inFlight.count`, readable without the lock.
+    private let inFlightCount = Atomic(0)
+    private let nextHandlerToken = Atomic<UInt64>(0)
     private let ioQueue = DispatchQueue(label: "PromptEventsServer.Dispatcher.journal")
 
     /// Creates a dispatcher; call ``start()`` before handing it records.
@@ -121,7 +126,7 @@ package final class Dispatcher: Sendable {
     /// - Throws: ``JournalError`` when the pending records cannot be read.
     package func start(resumingPending: Bool = true) throws {
         let pending = resumingPending ? try journal?.pendingEntries() ?? [] : []
-        let (jobs, jobsContinuation) = AsyncStream.makeStream(of: Job.self)
+        let (jobs, jobsContinuation) = AsyncStream.makeStream(of: [Job].self)
         let (syncRequests, syncContinuation) = AsyncStream.makeStream(
             of: Void.self,
             bufferingPolicy: .bufferingNewest(1)
@@ -131,10 +136,13 @@ package final class Dispatcher: Sendable {
             state.phase = .running
             state.jobs = jobsContinuation
             state.progressSyncRequests = syncContinuation
+            var batch: [Job] = []
             for entry in pending where state.inFlight.insert(entry.id).inserted {
                 let progress = Dictionary(entry.handlers.map { ($0.handler, $0) }) { _, last in last }
-                jobsContinuation.yield(Job(record: entry.record, progress: progress))
+                batch.append(Job(record: entry.record, progress: progress))
             }
+            if !batch.isEmpty { jobsContinuation.yield(batch) }
+            inFlightCount.store(state.inFlight.count, ordering: .relaxed)
             return true
         }
         guard started else { return }
@@ -188,18 +196,32 @@ package final class Dispatcher: Sendable {
 
     /// Queues a journaled (and synced) delivery for its handlers, without waiting.
     ///
-    /// - Parameter record: The record returned by ``Journal/append(_:kind:deduplicationKey:acknowledgement:deadLetterReason:)``.
+    /// - Parameters:
+    ///   - record: The record returned by ``Journal/append(_:kind:deduplicationKey:acknowledgement:deadLetterReason:)``.
+    ///   - event: The record's body as already parsed, if it was, so handlers need not parse it again.
     /// - Returns: `false` when the dispatcher is not running (the record stays pending in the
     ///   journal and runs at the next start) or the delivery is already being handled.
     @discardableResult
-    package func enqueue(_ record: JournalRecord) -> Bool {
-        let progress = journal?.handlerProgress(for: record.id) ?? [:]
+    package func enqueue(_ record: JournalRecord, event: AnyEvent? = nil) -> Bool {
+        enqueue(contentsOf: [(record, event)]) == 1
+    }
+
+    /// Queues several journaled (and synced) deliveries at once, without waiting; see
+    /// ``enqueue(_:event:)``.
+    ///
+    /// - Parameter deliveries: Records, each with its parsed event if there is one.
+    /// - Returns: How many were queued.
+    @discardableResult
+    package func enqueue(contentsOf deliveries: [(record: JournalRecord, event: AnyEvent?)]) -> Int {
+        let jobs = deliveries.map { record, event in
+            Job(record: record, progress: journal?.handlerProgress(for: record.id) ?? [:], event: event)
+        }
         return state.withLock { state in
-            guard state.phase == .running, let jobs = state.jobs, state.inFlight.insert(record.id).inserted else {
-                return false
-            }
-            jobs.yield(Job(record: record, progress: progress))
-            return true
+            guard state.phase == .running, let continuation = state.jobs else { return 0 }
+            let accepted = jobs.filter { state.inFlight.insert($0.record.id).inserted }
+            inFlightCount.store(state.inFlight.count, ordering: .relaxed)
+            if !accepted.isEmpty { continuation.yield(accepted) }
+            return accepted.count
         }
     }
 
@@ -209,16 +231,19 @@ package final class Dispatcher: Sendable {
     /// 500 for ``DeliveryOutcome/failed(_:)``, 503 for ``DeliveryOutcome/interrupted``. Waits
     /// through retries. If the delivery is already being handled, waits for that.
     ///
-    /// - Parameter record: The record.
+    /// - Parameters:
+    ///   - record: The record.
+    ///   - event: The record's body as already parsed, if it was.
     /// - Returns: How handling ended.
-    package func submit(_ record: JournalRecord) async -> DeliveryOutcome {
+    package func submit(_ record: JournalRecord, event: AnyEvent? = nil) async -> DeliveryOutcome {
         let progress = journal?.handlerProgress(for: record.id) ?? [:]
         return await withCheckedContinuation { continuation in
             let accepted = state.withLock { state -> Bool in
                 guard state.phase == .running, let jobs = state.jobs else { return false }
                 state.waiters[record.id, default: []].append(continuation)
                 if state.inFlight.insert(record.id).inserted {
-                    jobs.yield(Job(record: record, progress: progress))
+                    inFlightCount.store(state.inFlight.count, ordering: .relaxed)
+                    jobs.yield([Job(record: record, progress: progress, event: event)])
                 }
                 return true
             }
@@ -257,6 +282,10 @@ package final class Dispatcher: Sendable {
         return JournalRecord(id: id, kind: kind, delivery: delivery)
     }
 
+    /// How many deliveries were handed over and have not finished (waiting, running or between
+    /// retries).
+    package var backlog: Int { inFlightCount.load(ordering: .relaxed) }
+
     /// Waits until no delivery is being handled; for tests and graceful drains.
     package func waitUntilIdle() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -271,14 +300,14 @@ package final class Dispatcher: Sendable {
 
     // MARK: - Running
 
-    private func run(jobs: AsyncStream<Job>, syncRequests: AsyncStream<Void>) async {
+    private func run(jobs: AsyncStream<[Job]>, syncRequests: AsyncStream<Void>) async {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.syncProgressLoop(syncRequests) }
             if let interval = configuration.retentionInterval, journal != nil {
                 group.addTask { await self.retentionLoop(every: interval) }
             }
-            for await job in jobs {
-                group.addTask { await self.process(job) }
+            for await batch in jobs {
+                for job in batch { group.addTask { await self.process(job) } }
             }
             state.withLock { $0.progressSyncRequests?.finish() }
             group.cancelAll()
@@ -307,12 +336,17 @@ package final class Dispatcher: Sendable {
             }
         }
         let toRun = names.filter { results[$0] == nil }
-        await withTaskGroup(of: (String, HandlerResult?).self) { group in
-            for name in toRun {
-                group.addTask { (name, await self.runHandler(name, record: record, previous: job.progress[name])) }
-            }
-            for await (name, result) in group {
-                if let result { results[name] = result }
+        if toRun.count == 1, let name = toRun.first {
+            // The common case needs no task group.
+            results[name] = await runHandler(name, job: job)
+        } else {
+            await withTaskGroup(of: (String, HandlerResult?).self) { group in
+                for name in toRun {
+                    group.addTask { (name, await self.runHandler(name, job: job)) }
+                }
+                for await (name, result) in group {
+                    if let result { results[name] = result }
+                }
             }
         }
         guard results.count == names.count else {
@@ -330,13 +364,14 @@ package final class Dispatcher: Sendable {
     }
 
     /// Runs one handler until it succeeds or is dead-lettered; `nil` when interrupted by shutdown.
-    private func runHandler(_ name: String, record: JournalRecord, previous: HandlerProgress?) async -> HandlerResult? {
-        var attempts = previous?.attempts ?? 0
+    private func runHandler(_ name: String, job: Job) async -> HandlerResult? {
+        let record = job.record
+        var attempts = job.progress[name]?.attempts ?? 0
         let policy = configuration.retryPolicy
         while !Task.isCancelled {
             attempts += 1
             let message: String
-            switch await attempt(name, record: record) {
+            switch await attempt(name, record: record, event: job.event) {
             case .interrupted:
                 return nil
             case .succeeded:
@@ -366,22 +401,19 @@ package final class Dispatcher: Sendable {
 
     /// One attempt: takes a permit, runs the handler in its own task (which returns the permit
     /// when the handler really returns) and races it against the time budget.
-    private func attempt(_ name: String, record: JournalRecord) async -> AttemptResult {
+    private func attempt(_ name: String, record: JournalRecord, event: AnyEvent?) async -> AttemptResult {
         do {
             try await permits.acquire()
         } catch {
             return .interrupted
         }
-        let token = state.withLock { state in
-            state.nextHandlerToken += 1
-            return state.nextHandlerToken
-        }
+        let token = nextHandlerToken.add(1, ordering: .relaxed).newValue
         return await withCheckedContinuation { continuation in
             let once = ResumeOnce(continuation)
             let handlers = self.handlers
             let task = Task {
                 do {
-                    try await handlers.run(handler: name, record: record)
+                    try await handlers.run(handler: name, record: record, event: event)
                     once.resume(.succeeded)
                 } catch {
                     once.resume(.failed(String(describing: error)))
@@ -445,6 +477,7 @@ package final class Dispatcher: Sendable {
     private func finish(_ id: UInt64, outcome: DeliveryOutcome) {
         let (waiters, idleWaiters) = state.withLock { state in
             state.inFlight.remove(id)
+            inFlightCount.store(state.inFlight.count, ordering: .relaxed)
             let waiters = state.waiters.removeValue(forKey: id) ?? []
             guard state.inFlight.isEmpty else { return (waiters, [CheckedContinuation<Void, Never>]()) }
             defer { state.idleWaiters = [] }

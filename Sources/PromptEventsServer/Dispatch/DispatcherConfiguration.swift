@@ -22,6 +22,13 @@ public struct DispatcherConfiguration: Sendable, Hashable {
     ///
     /// Default: 60 seconds.
     public var retentionInterval: Duration?
+    /// How many accepted deliveries may wait for their handlers before the server stops reading
+    /// new requests.
+    ///
+    /// Default: 512; at least 1. Beyond it, ``WebhookListener`` stops reading from its connections (TCP
+    /// back-pressure: senders wait, nothing is refused or lost) until the backlog is down to half,
+    /// so memory stays bounded however slow the handlers are.
+    public var maximumBacklog: Int
 
     /// Creates a configuration; every parameter has the documented default.
     ///
@@ -31,17 +38,20 @@ public struct DispatcherConfiguration: Sendable, Hashable {
     ///   - retryPolicy: Retries and backoff (``RetryPolicy/init(maximumAttempts:baseDelay:maximumDelay:)``).
     ///   - progressSyncDelay: Longest wait before progress is synced (5 ms).
     ///   - retentionInterval: Period of retention runs (60 seconds).
+    ///   - maximumBacklog: Deliveries waiting for handlers before reading pauses (512).
     public init(
         maximumConcurrentHandlers: Int = 16,
         handlerTimeout: Duration? = .seconds(30),
         retryPolicy: RetryPolicy = RetryPolicy(),
         progressSyncDelay: Duration = .milliseconds(5),
-        retentionInterval: Duration? = .seconds(60)
+        retentionInterval: Duration? = .seconds(60),
+        maximumBacklog: Int = 512
     ) {
         self.maximumConcurrentHandlers = max(1, maximumConcurrentHandlers)
         self.handlerTimeout = handlerTimeout
         self.retryPolicy = retryPolicy
         self.progressSyncDelay = progressSyncDelay
         self.retentionInterval = retentionInterval
+        self.maximumBacklog = max(1, maximumBacklog)
     }
 }

@@ -37,10 +37,12 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     private let secretHeaderNames: [String]
     private let metrics: Metrics
     private let observer: @Sendable (ListenerEvent) -> Void
-    private var uncommitted: [(record: JournalRecord, ticket: Ticket)] = []
+    private var uncommitted: [(record: JournalRecord, event: AnyEvent, ticket: Ticket)] = []
     /// In-memory deliveries accepted this loop turn, not yet handed to the dispatcher.
-    private var undispatched: [JournalRecord] = []
+    private var undispatched: [(record: JournalRecord, event: AnyEvent)] = []
     private weak var loop: EventLoop?
+    private let maximumBacklog: Int
+    private var paused = false
 
     init(
         receiver: WebhookReceiver,
@@ -49,6 +51,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
         observer: @escaping @Sendable (ListenerEvent) -> Void
     ) throws {
         mode = configuration.acknowledgement
+        maximumBacklog = configuration.dispatcher.maximumBacklog
         deduplicates = configuration.journal.deduplicationWindow > .zero
         secretHeaderNames = receiver.authentication.secretHeaderNames
         self.metrics = metrics
@@ -105,6 +108,12 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
 
     var hasUncommitted: Bool { !uncommitted.isEmpty || !undispatched.isEmpty }
 
+    func shouldPauseReading() -> Bool {
+        let backlog = dispatcher.backlog + uncommitted.count + undispatched.count
+        paused = paused ? backlog > maximumBacklog / 2 : backlog >= maximumBacklog
+        return paused
+    }
+
     func accept(_ event: AnyEvent, ticket: Ticket) -> SinkDecision {
         var headers = event.headers
         for name in secretHeaderNames { headers.removeAll(named: name) }
@@ -119,7 +128,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
             // Handed to the dispatcher at the end of the loop turn, all at once: one wake-up of
             // the concurrency pool per turn instead of one per delivery.
             let record = dispatcher.makeEphemeralRecord(for: delivery, kind: event.kind.rawValue)
-            undispatched.append(record)
+            undispatched.append((record, Self.handlerEvent(event, record: record)))
             return .respond(Self.accepted, deliveryID: record.id, duplicate: false)
         }
         let result: Journal.AppendResult
@@ -140,7 +149,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
             // Answered after the commit, so the original is on disk before anyone hears 2xx.
             return .respondAfterCommit(Self.duplicate, deliveryID: original, duplicate: true)
         case .appended(let record):
-            uncommitted.append((record, ticket))
+            uncommitted.append((record, Self.handlerEvent(event, record: record), ticket))
             return mode == .afterHandlers
                 ? .respondLater(deliveryID: record.id)
                 : .respondAfterCommit(Self.accepted, deliveryID: record.id, duplicate: false)
@@ -160,7 +169,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
 
     func commit() -> WebhookResponse? {
         guard let journal else {
-            for record in undispatched { dispatcher.enqueue(record) }
+            dispatcher.enqueue(contentsOf: undispatched.map { ($0.record, $0.event) })
             undispatched.removeAll(keepingCapacity: true)
             return nil
         }
@@ -170,24 +179,34 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
             try journal.sync()
         } catch {
             observer(.warning("journal sync failed, answering 503: \(error)"))
-            for (_, ticket) in batch where mode == .afterHandlers {
+            for (_, _, ticket) in batch where mode == .afterHandlers {
                 loop?.complete(ticket, with: Self.unavailable)
             }
             return Self.unavailable
         }
-        for (record, ticket) in batch {
-            if mode == .afterHandlers {
-                let dispatcher = self.dispatcher
-                let loop = self.loop
-                Task {
-                    let outcome = await dispatcher.submit(record)
-                    loop?.complete(ticket, with: Self.response(for: outcome))
-                }
-            } else {
-                dispatcher.enqueue(record)
+        guard mode == .afterHandlers else {
+            dispatcher.enqueue(contentsOf: batch.map { ($0.record, $0.event) })
+            return nil
+        }
+        for (record, event, ticket) in batch {
+            let dispatcher = self.dispatcher
+            let loop = self.loop
+            Task {
+                let outcome = await dispatcher.submit(record, event: event)
+                loop?.complete(ticket, with: Self.response(for: outcome))
             }
         }
         return nil
+    }
+
+    /// The event as handlers see it: what the record holds (no secret headers, the journal's
+    /// id and time), with the JSON the loop already parsed.
+    static func handlerEvent(_ event: AnyEvent, record: JournalRecord) -> AnyEvent {
+        var event = event
+        event.headers = record.headers
+        event.receivedAt = record.receivedAt
+        event.deliveryID = record.id
+        return event
     }
 
     // MARK: - Answers
@@ -245,6 +264,20 @@ package struct ReceiverHandlers: DeliveryHandlers {
     ///   - record: The delivery.
     /// - Throws: ``HandlerError`` when the handler fails.
     package func run(handler name: String, record: JournalRecord) async throws {
+        try await run(handler: name, record: record, event: nil)
+    }
+
+    /// Runs one handler on the record, with the event as already parsed when there is one.
+    ///
+    /// - Parameters:
+    ///   - name: The handler's name.
+    ///   - record: The delivery.
+    ///   - event: The event as parsed when the delivery arrived, or `nil` to parse the record's body.
+    /// - Throws: ``HandlerError`` when the handler fails.
+    package func run(handler name: String, record: JournalRecord, event: AnyEvent?) async throws {
+        if let event {
+            return try await receiver.run(handlerNamed: name, event: event)
+        }
         guard case .object(let json) = try JSONValue(parsing: record.body) else {
             throw HandlerError(
                 handlerName: name,
