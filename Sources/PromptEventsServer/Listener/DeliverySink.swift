@@ -35,4 +35,7 @@ protocol DeliverySink: AnyObject {
     var hasUncommitted: Bool { get }
     /// Whether new deliveries can be taken now; `false` answers 503 with `Retry-After`.
     var isAccepting: Bool { get }
+    /// Whether so many deliveries wait for handlers that the loop should stop reading requests
+    /// (with hysteresis: once `true`, it stays so until the backlog is down to half).
+    func shouldPauseReading() -> Bool
 }

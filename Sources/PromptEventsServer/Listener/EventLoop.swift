@@ -37,6 +37,8 @@ final class EventLoop: @unchecked Sendable {
     private var listeners: [(fd: Int32, role: Connection.Role)] = []
     private var connections: [Connection?] = []
     private var connectionCount = 0
+    /// Connections not read from until the handlers' backlog shrinks.
+    private var parked: [Connection] = []
     private var nextGeneration: UInt64 = 1
     private var draining = false
     private var drainDeadline: UInt64 = 0
@@ -112,7 +114,8 @@ final class EventLoop: @unchecked Sendable {
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: Int(capacity))
         defer { events.deallocate() }
         while true {
-            let timeout = Int32(max(1, configuration.timerResolution.nanoseconds / 1_000_000))
+            // Parked connections are looked at again every millisecond.
+            let timeout = parked.isEmpty ? Int32(max(1, configuration.timerResolution.nanoseconds / 1_000_000)) : 1
             let count = epoll.wait(events, capacity: capacity, timeoutMilliseconds: timeout)
             for index in 0..<count {
                 let event = events[index]
@@ -123,11 +126,18 @@ final class EventLoop: @unchecked Sendable {
                 } else if let listener = listeners.first(where: { $0.fd == fd }) {
                     acceptConnections(on: listener.fd, role: listener.role)
                 } else if let connection = connection(fd) {
-                    if event.events & (Epoll.readable | Epoll.hangUp) != 0 { readable(connection) }
+                    if event.events & Epoll.hangUp == 0, event.events & Epoll.readable != 0,
+                        connection.role == .events, sink.shouldPauseReading()
+                    {
+                        park(connection)
+                    } else if event.events & (Epoll.readable | Epoll.hangUp) != 0 {
+                        readable(connection)
+                    }
                     if event.events & Epoll.writable != 0, self.connection(fd) === connection { flush(connection) }
                 }
             }
             commitBatch()
+            if !parked.isEmpty, !sink.shouldPauseReading() { unparkAll() }
             let now = clock()
             if now &- lastTimerScan >= configuration.timerResolution.nanoseconds {
                 lastTimerScan = now
@@ -139,6 +149,23 @@ final class EventLoop: @unchecked Sendable {
         for listener in listeners { Socket.close(listener.fd) }
         listeners.removeAll()
         observer(.stopped)
+    }
+
+    /// Back-pressure: handlers are behind, so requests wait in the socket (and the sender
+    /// waits) rather than in memory.
+    private func park(_ connection: Connection) {
+        guard !connection.parked else { return }
+        connection.parked = true
+        parked.append(connection)
+        updateInterest(connection)
+    }
+
+    private func unparkAll() {
+        for connection in parked {
+            connection.parked = false
+            updateInterest(connection)
+        }
+        parked.removeAll(keepingCapacity: true)
     }
 
     private func connection(_ fd: Int32) -> Connection? {
@@ -587,7 +614,9 @@ final class EventLoop: @unchecked Sendable {
     private func updateInterest(_ connection: Connection) {
         guard self.connection(connection.fd) === connection else { return }
         var interest: UInt32 = 0
-        if connection.slots.count < configuration.maxPipelinedRequests { interest |= Epoll.readable }
+        if connection.slots.count < configuration.maxPipelinedRequests, !connection.parked {
+            interest |= Epoll.readable
+        }
         if connection.outputOffset < connection.output.count { interest |= Epoll.writable }
         if interest != connection.interest {
             connection.interest = interest
