@@ -206,6 +206,32 @@ struct LiveServerTests {
         await server.stop()
     }
 
+    @Test func aFullHandlerBacklogPausesReadingUntilItDrains() async throws {
+        let gate = Gate()
+        let server = try TestListener(
+            authentication: .open,
+            configure: {
+                $0.acknowledgement = .inMemory
+                $0.dispatcher.maximumBacklog = 4
+            },
+            register: { receiver in receiver.onAny(name: "stuck") { _ in await gate.wait() } }
+        )
+        let clients = try (1...8).map { _ in try RawClient(port: server.port) }
+        for (index, client) in clients.enumerated() {
+            let body = "{\"orgId\":\(index)}"
+            client.send("POST /message/added HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(server.requestRecords.count == 4, "only the backlog's worth is read while handlers are stuck")
+        gate.open()
+        for client in clients {
+            #expect(client.readResponses(1).first?.hasPrefix("HTTP/1.1 200 OK") == true)
+        }
+        #expect(await server.received(atLeast: 8).count == 8)
+        await server.stop()
+    }
+
     @Test func unauthenticatedHeadIsAnsweredBeforeTheBodyIsSent() async throws {
         let server = try TestListener(
             authentication: Authentication(headerTokens: [HeaderToken(name: "webhooktoken", value: Secret("abcdefg"))])
