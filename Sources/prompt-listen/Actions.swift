@@ -23,8 +23,16 @@ struct EventPrinter: Sendable {
             line.append(key: "kind", value: .string(event.kind.rawValue))
             line.append(key: "orgId", value: event.orgID.map { .number(JSONNumber($0)) } ?? .null)
             line.append(key: "deliveryId", value: event.deliveryID.map { .number(JSONNumber($0)) } ?? .null)
-            line.append(key: "event", value: .object(event.json))
-            printOutput(JSONValue.object(line).serialized())
+            // The event's own bytes, not a re-encoding of the whole tree for every delivery. It
+            // parsed, so it is valid JSON, where a raw CR or LF can only be whitespace between
+            // tokens (never inside a string): turning them into spaces keeps it on one line.
+            let body = event.body.map { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") ? UInt8(ascii: " ") : $0 }
+            var bytes = Array(JSONValue.object(line).serialized().utf8.dropLast())  // without its "}"
+            bytes.reserveCapacity(bytes.count + body.count + 12)
+            bytes += #","event":"#.utf8
+            bytes += body
+            bytes += "}\n".utf8
+            writeOutput(bytes)
         case .pretty:
             let bold = color ? "\u{1B}[1;36m" : ""
             let dim = color ? "\u{1B}[2m" : ""

@@ -57,8 +57,22 @@ struct Logger: Sendable {
         let time = Timestamp.now()
         switch format {
         case .text:
-            let extra = fields.map { "\($0.0)=\(quoteIfNeeded($0.1))" }.joined(separator: " ")
-            printError("\(time) \(level) \(message)\(extra.isEmpty ? "" : " " + extra)")
+            // Assembled as bytes: this runs once per request on the listener's thread.
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(160)
+            bytes += time.utf8
+            bytes.append(UInt8(ascii: " "))
+            bytes += level.utf8
+            bytes.append(UInt8(ascii: " "))
+            bytes += message.utf8
+            for (key, value) in fields {
+                bytes.append(UInt8(ascii: " "))
+                bytes += key.utf8
+                bytes.append(UInt8(ascii: "="))
+                bytes += quoteIfNeeded(value).utf8
+            }
+            bytes.append(UInt8(ascii: "\n"))
+            writeAll(bytes, to: STDERR_FILENO)
         case .json:
             var object = JSONObject()
             object.append(key: "time", value: .string(time))

@@ -46,7 +46,11 @@ func currentEnvironment() -> [String: String] {
 
 /// Writes text to a descriptor in full (used for stdout and stderr; no buffering surprises).
 func writeAll(_ text: String, to fd: Int32) {
-    let bytes = Array(text.utf8)
+    writeAll(Array(text.utf8), to: fd)
+}
+
+/// Writes bytes to a descriptor in full.
+func writeAll(_ bytes: [UInt8], to fd: Int32) {
     var offset = 0
     while offset < bytes.count {
         let count = bytes.withUnsafeBytes { buffer in
@@ -70,4 +74,9 @@ func printError(_ text: String) {
 /// Writes a line to standard output.
 func printOutput(_ text: String) {
     writeAll(text + "\n", to: STDOUT_FILENO)
+}
+
+/// Writes bytes (a whole line, newline included) to standard output.
+func writeOutput(_ bytes: [UInt8]) {
+    writeAll(bytes, to: STDOUT_FILENO)
 }
