@@ -53,6 +53,31 @@ struct EndToEndTests {
         #expect(!server.standardError.contains("abcdefg"))
     }
 
+    @Test func jsonOutputIsOneLinePerEventWithTheBodyAsSent() throws {
+        let server = try ServeProcess(["--output", "json"], environment: ["PROMPT_LISTEN_HUB_SECRET": "s3cr3t"])
+        let body = "{\r\n  \"orgId\" : 77,\n  \"note\": \"two\\nlines 😀\",\n  \"n\": 1.50 }\n"
+        let payload = server.directory + "/payload.json"
+        try body.write(toFile: payload, atomically: true, encoding: .utf8)
+        let sent = try Binary.run(
+            ["send", "message/added", "--to", server.url, "--payload", payload],
+            environment: ["PROMPT_LISTEN_HUB_SECRET": "s3cr3t"]
+        )
+        #expect(sent.status == 0, "\(sent.stdout) \(sent.stderr)")
+        #expect(server.waitFor { $0.standardOutput.hasSuffix("\n") })
+        #expect(server.terminate() == 0)
+        let lines = server.standardOutput.split(separator: "\n")
+        try #require(lines.count == 1)
+        let line = try #require(
+            JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
+        )
+        #expect(line["kind"] as? String == "message/added")
+        #expect(line["orgId"] as? Int == 77)
+        let event = try #require(line["event"] as? [String: Any])
+        #expect(event["note"] as? String == "two\nlines 😀")
+        // The body's own bytes, not a re-encoding: the number keeps its text.
+        #expect(lines[0].contains("\"n\": 1.50 }"))
+    }
+
     @Test func execReceivesTheExactBytesAndTheEnvironment() throws {
         let server = try ServeProcess(
             [
