@@ -22,7 +22,7 @@ package import Foundation
 /// (and `fsync(2)` of the directory after a new segment was created). A server appends all
 /// deliveries of one event-loop turn, calls ``sync()`` once (group commit) and only then answers
 /// 2xx. If ``sync()`` throws ``JournalError/Code/syncFailed``, the deliveries listed in
-/// ``JournalError/notDurable`` must be answered with a 5xx. ``append`` and ``sync()`` are meant to
+/// ``JournalError/notDurable`` must be answered with a 5xx. Delivery appends and ``sync()`` are meant to
 /// be called from one thread (the event loop); state records from the dispatcher may be appended
 /// from any thread.
 ///

@@ -7,7 +7,7 @@ import Glibc
 import Darwin
 #endif
 
-/// A webhook listener: an HTTP/1.1 server on POSIX sockets that runs a ``WebhookReceiver``'s
+/// A webhook listener: an HTTP/1.1 server on POSIX sockets that runs a `WebhookReceiver`'s
 /// pipeline — authenticate, journal, acknowledge, dispatch — for every delivery.
 ///
 /// ```swift
