@@ -34,6 +34,21 @@ import Testing
         #expect(over.error?.status == 431)
     }
 
+    /// Request lines that the HTTP fuzz target once answered with a status depending on how the
+    /// bytes were segmented (Fuzz/Corpus/http/regression-1…4): now the same for every chunking.
+    @Test(arguments: [
+        ("POST /" + String(repeating: "A", count: 9000) + " HTTP/1.1\n", HTTPLimits(), 414),  // bare LF after
+        ("POST /" + String(repeating: "A", count: 9000) + " x", HTTPLimits(), 414),  // line not ended yet
+        (String(repeating: "P", count: 200) + "\u{1}OST / HTTP/1.1\r\n", HTTPLimits(maxHeadBytes: 200), 431),
+        ("GET /" + String(repeating: "a", count: 150) + " HTTP/1.1" + String(repeating: " ", count: 60),
+         HTTPLimits(maxHeadBytes: 200), 431),
+    ])
+    func overlongRequestLinesGetOneStatusWhateverTheSegmentation(line: String, limits: HTTPLimits, status: Int) {
+        for chunking in [Chunking.whole, .fixed(1), .fixed(7), .fixed(64)] {
+            #expect(parse(line, chunking: chunking, limits: limits).error?.status == status, "\(chunking)")
+        }
+    }
+
     @Test func emptyLinesBeforeTheRequestLineCountTowardsTheHead() {
         let limits = HTTPLimits(maxHeadBytes: 200)
         #expect(parse(Self.head(ofSize: 200, leadingEmptyLines: 3), limits: limits).error == nil)

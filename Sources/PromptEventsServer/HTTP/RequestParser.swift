@@ -220,8 +220,22 @@ package struct RequestParser {
         }
         guard readIndex < end else { return false }
         let budget = limits.maxHeadBytes &- headBytes
-        switch try HTTPSyntax.findLineEnd(bytes, start: readIndex, end: end, scanned: &scanned, budget: budget) {
+        let search: LineSearch
+        do {
+            search = try HTTPSyntax.findLineEnd(bytes, start: readIndex, end: end, scanned: &scanned, budget: budget)
+        } catch {
+            // A bare LF: what came before it is judged first, as it was if it arrived earlier.
+            let window = min(end, readIndex &+ budget)
+            if let lineFeed = HTTPSyntax.firstLineFeed(in: bytes, from: readIndex, to: window) {
+                try checkPartialRequestLine(bytes, end: lineFeed)
+            }
+            throw error
+        }
+        switch search {
         case .found(let lineFeed):
+            // The same checks as for a line still arriving, first: the answer must not depend
+            // on how the bytes were segmented (a 414 found early must also win when whole).
+            try checkPartialRequestLine(bytes, end: lineFeed)
             try parseRequestLine(bytes, start: readIndex, end: lineFeed &- 1)
             headBytes &+= lineFeed &+ 1 &- readIndex
             readIndex = lineFeed &+ 1
@@ -229,10 +243,12 @@ package struct RequestParser {
             state = .fields
             return true
         case .needMore:
-            try checkPartialRequestLine(bytes, end: end)
+            try checkPartialRequestLine(bytes, end: min(end, readIndex &+ budget))
             return false
         case .overBudget:
-            try checkPartialRequestLine(bytes, end: end)
+            // Only bytes within the head budget are judged: received in pieces, the budget
+            // would have been reached before any later byte arrived.
+            try checkPartialRequestLine(bytes, end: min(end, readIndex &+ budget))
             throw HTTPParseError(.headTooLarge)
         }
     }
@@ -260,6 +276,9 @@ package struct RequestParser {
                 }
             } else if byte == HTTPSyntax.sp {
                 progress.targetEnd = progress.checked
+                if let methodEnd = progress.methodEnd, progress.checked &- methodEnd &- 1 > limits.maxTargetBytes {
+                    throw HTTPParseError(.targetTooLong)
+                }
             }
             progress.checked &+= 1
         }
