@@ -157,6 +157,26 @@ import Testing
         await dispatcher.shutdown()
     }
 
+    @Test func realClockDeadlinesFireOnceAndCancelledOnesAreForgotten() async throws {
+        let clock = ContinuousDispatcherClock()
+        let fired = Mutex<[Int]>([])
+        let start = ContinuousClock.now
+        _ = clock.deadline(after: .milliseconds(30)) { fired.withLock { $0.append(1) } }
+        let cancel = clock.deadline(after: .milliseconds(30)) { fired.withLock { $0.append(2) } }
+        cancel()
+        // A busy server: many attempts finish long before their budget; none may linger.
+        for _ in 0..<10_000 {
+            let cancelAtOnce = clock.deadline(after: .seconds(30)) {}
+            cancelAtOnce()
+        }
+        #expect(clock.pendingDeadlines == 1)
+        try await waitUntil { fired.withLock { $0 } == [1] }
+        #expect(ContinuousClock.now - start >= .milliseconds(30))
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(fired.withLock { $0 } == [1])
+        #expect(clock.pendingDeadlines == 0)
+    }
+
     @Test func timedOutHandlerKeepsItsSlotUntilItReturns() async throws {
         let gate = Gate()
         let handlers = ScriptedHandlers(

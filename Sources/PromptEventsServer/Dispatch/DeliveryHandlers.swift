@@ -1,4 +1,5 @@
 package import PromptEvents
+import Synchronization
 
 /// The handlers the dispatcher runs, as seen from the journal: stable names and a way to run one.
 ///
@@ -45,15 +46,102 @@ package protocol DispatcherClock: Sendable {
     /// - Parameter duration: How long.
     /// - Throws: `CancellationError` when the task is cancelled.
     func sleep(for duration: Duration) async throws
+
+    /// Calls `expire` once `duration` has passed, unless the returned closure is called first.
+    ///
+    /// The time budget of every handler attempt. By default a task sleeping for `duration`.
+    ///
+    /// - Parameters:
+    ///   - duration: How long until `expire` runs.
+    ///   - expire: What to run then.
+    /// - Returns: Cancels the deadline; calling it after `expire` ran does nothing.
+    func deadline(after duration: Duration, _ expire: @escaping @Sendable () -> Void) -> @Sendable () -> Void
 }
 
-/// The real clock: `Task.sleep(for:)` on the continuous clock.
+extension DispatcherClock {
+    package func deadline(after duration: Duration, _ expire: @escaping @Sendable () -> Void) -> @Sendable () -> Void {
+        let task = Task {
+            do {
+                try await sleep(for: duration)
+            } catch {
+                return
+            }
+            expire()
+        }
+        return { task.cancel() }
+    }
+}
+
+/// The real clock: `Task.sleep(for:)` on the continuous clock, and deadlines kept in a table
+/// that one task checks every ``Deadlines/resolution`` while any are pending.
 package struct ContinuousDispatcherClock: DispatcherClock {
+    private let deadlines = Deadlines()
+
     /// Creates the clock.
     package init() {}
 
     package func sleep(for duration: Duration) async throws {
         try await Task.sleep(for: duration)
+    }
+
+    package func deadline(after duration: Duration, _ expire: @escaping @Sendable () -> Void) -> @Sendable () -> Void {
+        deadlines.schedule(after: duration, expire)
+    }
+
+    /// Deadlines not yet expired nor cancelled; for tests.
+    package var pendingDeadlines: Int { deadlines.pending }
+}
+
+/// Handler time budgets without a sleeping task per attempt.
+///
+/// A cancelled `Task.sleep` keeps its timer (and the task) allocated until the original
+/// deadline on Linux: with one per attempt and a 30 s budget, a busy server held tens of
+/// thousands of them. Here a deadline is an entry in a table, removed when cancelled; one task
+/// wakes every ``resolution`` while the table is not empty, and stops when it is.
+final class Deadlines: Sendable {
+    /// How late an expiry may run.
+    static let resolution = Duration.milliseconds(10)
+
+    private struct Entry {
+        var deadline: ContinuousClock.Instant
+        var expire: @Sendable () -> Void
+    }
+
+    private struct State {
+        var entries: [UInt64: Entry] = [:]
+        var nextID: UInt64 = 0
+        var isTicking = false
+    }
+
+    private let state = Mutex(State())
+
+    var pending: Int { state.withLock { $0.entries.count } }
+
+    func schedule(after duration: Duration, _ expire: @escaping @Sendable () -> Void) -> @Sendable () -> Void {
+        let deadline = ContinuousClock.now.advanced(by: duration)
+        let (id, startTicking) = state.withLock { state in
+            state.nextID &+= 1
+            state.entries[state.nextID] = Entry(deadline: deadline, expire: expire)
+            defer { state.isTicking = true }
+            return (state.nextID, !state.isTicking)
+        }
+        if startTicking { Task { await self.tick() } }
+        return { [weak self] in _ = self?.state.withLock { $0.entries.removeValue(forKey: id) } }
+    }
+
+    private func tick() async {
+        while true {
+            try? await Task.sleep(for: Self.resolution)
+            let now = ContinuousClock.now
+            let (expired, isEmpty) = state.withLock { state in
+                let due = state.entries.filter { $0.value.deadline <= now }
+                for id in due.keys { state.entries.removeValue(forKey: id) }
+                if state.entries.isEmpty { state.isTicking = false }
+                return (due.values.map(\.expire), state.entries.isEmpty)
+            }
+            for expire in expired { expire() }
+            if isEmpty { return }
+        }
     }
 }
 

@@ -425,16 +425,10 @@ package final class Dispatcher: Sendable {
                 if state.finishedHandlers.remove(token) == nil { state.runningHandlers[token] = task }
             }
             if let timeout = configuration.handlerTimeout {
-                let clock = self.clock
-                let timer = Task {
-                    do {
-                        try await clock.sleep(for: timeout)
-                    } catch {
-                        return
-                    }
+                let cancelDeadline = clock.deadline(after: timeout) {
                     if once.resume(.timedOut("timed out after \(timeout)")) { task.cancel() }
                 }
-                once.onResume { timer.cancel() }
+                once.onResume(cancelDeadline)
             }
         }
     }
