@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""Disk faults under a live prompt-listen: a full disk answers 503, never a
-2xx that is then lost, and the listener recovers when the fault clears.
+"""Disk faults under a live prompt-listen: a full disk, and the journal directory deleted
+under it, answer 503, never a 2xx that is then lost; the listener recovers when the fault clears.
 
 Needs root (it mounts a small tmpfs): `chmod` does not stop root and `ulimit -f` raises SIGXFSZ
 rather than ENOSPC, so a real size-limited mount is the honest way to fill a disk.
 
 Usage: scripts/disk-fault-test.py [--binary PATH]; exit status 0 when nothing acknowledged was lost.
 """
-import argparse, hashlib, hmac, http.client, json, os, signal, subprocess, sys, tempfile, time
+import argparse, hashlib, hmac, http.client, json, os, shutil, signal, subprocess, sys, tempfile, time
 
 SECRET = "disk-fault-secret"
 
@@ -23,6 +23,34 @@ def post(port, seq):
     return response.status
 
 
+def journaled_seqs(binary, journal):
+    """The `seq` of every delivery in the journal (read-only, beside a running server)."""
+    output = subprocess.run([os.path.abspath(binary), "journal", "export", "--journal", journal],
+                            capture_output=True, text=True, check=True).stdout
+    return {json.loads(line)["body"]["seq"] for line in output.splitlines() if line}
+
+
+def read_only_mount_refuses_to_start(binary):
+    """A journal on a read-only mount: the listener refuses to start, saying why (it never
+    answers 2xx for what it cannot store). A read-only remount under a running listener is
+    refused by the kernel (EBUSY) while the journal holds files open for writing."""
+    source, target = tempfile.mkdtemp(prefix="prompt-listen-ro-src-"), tempfile.mkdtemp(prefix="prompt-listen-ro-")
+    subprocess.run(["mount", "--bind", source, target], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", target], check=True)
+        result = subprocess.run([os.path.abspath(binary), "--port", "0", "--journal", target + "/journal",
+                                 "--output", "quiet"], capture_output=True, text=True, timeout=30,
+                                env=dict(os.environ, PROMPT_LISTEN_HUB_SECRET=SECRET))
+        said = "Read-only file system" in result.stderr and "cannot start" in result.stderr
+        print(f"read-only mount: exit status {result.returncode}, "
+              f"{'says why' if said else 'UNCLEAR: ' + result.stderr.strip()[-200:]}")
+        return result.returncode != 0 and said
+    finally:
+        subprocess.run(["umount", target], check=False)
+        os.rmdir(target)
+        os.rmdir(source)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "debug", "prompt-listen"))
@@ -30,6 +58,8 @@ def main():
     if os.geteuid() != 0:
         print("skipped: needs root to mount a tmpfs")
         return 0
+    if not read_only_mount_refuses_to_start(arguments.binary):
+        return 1
     mount = tempfile.mkdtemp(prefix="prompt-listen-disk-")
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mount], check=True)
     server = None
@@ -73,15 +103,23 @@ def main():
         phase("full again at 300 KiB", 30, lambda seen: seen[-1] == 503 and all(s in (200, 503) for s in seen))
         subprocess.run(["mount", "-o", "remount,size=16m", mount], check=True)
         phase("freed again", 20, lambda seen: seen[-1] == 200)
+        lost = acknowledged - journaled_seqs(arguments.binary, mount + "/journal")
+        print(f"{len(acknowledged)} acknowledged so far, {len(lost)} lost")
+        # 4. The journal directory deleted under the running server: data synced into files that
+        #    have no name any more is not durable, so 503 — then recovery once it exists again.
+        shutil.rmtree(mount + "/journal")
+        acknowledged = set()
+        phase("journal directory deleted", 10, lambda seen: all(s == 503 for s in seen))
+        os.mkdir(mount + "/journal")
+        phase("journal directory recreated", 10, lambda seen: seen[-1] == 200)
 
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
         server = None
-        output = subprocess.run([os.path.abspath(arguments.binary), "journal", "export", "--journal", mount + "/journal"],
-                                capture_output=True, text=True, check=True).stdout
-        journaled = {json.loads(line)["body"]["seq"] for line in output.splitlines() if line}
-        lost = acknowledged - journaled
-        print(f"{len(acknowledged)} acknowledged, {len(journaled)} journaled, {len(lost)} lost")
+        journaled = journaled_seqs(arguments.binary, mount + "/journal")
+        lost |= acknowledged - journaled
+        print(f"{len(acknowledged)} acknowledged after the directory came back, {len(journaled)} journaled; "
+              f"{len(lost)} lost in all")
         ok = not lost and all(passed for _, _, passed in statuses)
         for name, summary, passed in statuses:
             if not passed:

@@ -469,6 +469,17 @@ import Darwin
         #expect(try recovered.entries().map(\.record.body).contains(Array("next".utf8)))
     }
 
+    @Test func aSegmentDeletedUnderTheJournalIsNotDurable() throws {
+        let fileSystem = InMemoryFileSystem()
+        let journal = try Journal.open(at: "/tmp/j", fileSystem: fileSystem)
+        let appended = try journal.append(makeDelivery(body: "unnamed"), kind: "k").record.id
+        try fileSystem.unlink("/tmp/j/" + JournalFormat.segmentName(1))
+        let error = #expect(throws: JournalError.self) { try journal.sync() }
+        #expect(error?.code == .syncFailed)
+        #expect(error?.notDurable == [appended])
+        #expect(error?.errno == ErrorNumber.noEntry)
+    }
+
     @Test func failedSyncKeepsProgressRecordsByWritingThemAgain() throws {
         let fileSystem = InMemoryFileSystem()
         let journal = try Journal.open(at: "/tmp/j", fileSystem: fileSystem)

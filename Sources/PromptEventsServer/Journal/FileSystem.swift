@@ -77,7 +77,8 @@ package protocol FileSystem: Sendable {
     /// Makes a file's data durable (`fdatasync(2)`).
     ///
     /// - Parameter descriptor: An open file.
-    /// - Throws: ``FileSystemError``; after a failure the file's unsynced data may be lost.
+    /// - Throws: ``FileSystemError``; after a failure the file's unsynced data may be lost. Also
+    ///   `ENOENT` when the file no longer has a name (it was deleted while open).
     func fdatasync(_ descriptor: Int32) throws(FileSystemError)
 
     /// Makes a file's data and metadata durable; on a directory, its entries (`fsync(2)`).

@@ -65,6 +65,10 @@ package final class InMemoryFileSystem: FileSystem {
                     durableNames[name] = child
                 }
             } else {
+                // As the POSIX file system: a file without a name is not durable.
+                guard names.values.contains(file.node) else {
+                    throw FileSystemError(call: call, path: file.path, errno: ErrorNumber.noEntry)
+                }
                 nodes[file.node]?.durable = node.data
             }
         }

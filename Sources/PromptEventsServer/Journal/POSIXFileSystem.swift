@@ -68,6 +68,12 @@ package struct POSIXFileSystem: FileSystem {
 
     package func fdatasync(_ descriptor: Int32) throws(FileSystemError) {
         try check("fdatasync") { systemFdatasync(descriptor) }
+        // Data synced into a file that no longer has a name (its journal directory was deleted
+        // under a running server) will not be found again: that is not durable.
+        var status = stat()
+        if fstat(descriptor, &status) == 0, status.st_nlink == 0 {
+            throw FileSystemError(call: "fdatasync", path: nil, errno: ENOENT)
+        }
     }
 
     package func fsync(_ descriptor: Int32) throws(FileSystemError) {
