@@ -403,6 +403,11 @@ final class EventLoop: @unchecked Sendable {
             case .respond(let response, let deliveryID, let duplicate):
                 record.deliveryID = deliveryID
                 record.duplicate = duplicate
+                if response.status == 503 {
+                    // The journal could not take it (full, or failing): counted and logged with why.
+                    record.reason = "journal_unavailable"
+                    metrics.recordRejected(reason: "journal_unavailable")
+                }
                 answer(
                     connection,
                     sequence,
