@@ -597,6 +597,34 @@ import Darwin
         #expect(try recovered.append(makeDelivery(), kind: "k").record.id == 7)
     }
 
+    @Test func aNearlyFullJournalMakesRoomFromDeliveredDeliveriesOnly() throws {
+        let configuration = Journal.Configuration(
+            segmentSize: 150,
+            maximumSize: 2000,
+            completedRetention: .seconds(3600),
+            deduplicationWindow: .zero
+        )
+        let journal = try Journal.open(at: "/tmp/j", configuration: configuration, fileSystem: InMemoryFileSystem())
+        var ids: [UInt64] = []
+        let error = #expect(throws: JournalError.self) {
+            while true { ids.append(try journal.append(makeDelivery(), kind: "k").record.id) }
+        }
+        #expect(error?.code == .full)
+        try journal.sync()
+        // Half delivered, one dead-lettered, the rest pending: only the delivered ones may go.
+        let delivered = Set(ids.prefix(ids.count / 2))
+        for id in delivered { try journal.recordFinished(deliveryID: id, outcome: .done) }
+        try journal.recordFinished(deliveryID: ids[ids.count / 2], outcome: .deadLettered)
+        try journal.sync()
+        let report = try journal.applyRetention()
+        #expect(report.deliveriesRemoved > 0)
+        let kept = Set(try journal.entries().map(\.id))
+        #expect(kept.isSuperset(of: ids[(ids.count / 2)...]), "dead letters and pending deliveries stay")
+        #expect(Set(ids).subtracting(kept).isSubset(of: delivered))
+        _ = try journal.append(makeDelivery(), kind: "k")
+        try journal.sync()
+    }
+
     @Test func retentionRemovesFinishedSegmentsOnlyAfterTheirPeriod() throws {
         let clock = TestClock()
         let fileSystem = InMemoryFileSystem()

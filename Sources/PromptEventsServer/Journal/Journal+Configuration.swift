@@ -10,7 +10,10 @@ extension Journal {
         /// When appending a delivery would exceed it, ``Journal/append(_:kind:deduplicationKey:acknowledgement:deadLetterReason:)``
         /// throws ``JournalError/Code/full`` (answer 503 with `Retry-After`). Records of handler
         /// progress are small and are always written, so the journal may exceed the bound by them.
-        /// Space comes back when ``Journal/applyRetention()`` removes finished segments.
+        /// Space comes back when ``Journal/applyRetention()`` removes finished segments. From 90 %
+        /// of the bound on, retention also removes segments whose deliveries were all delivered
+        /// (done) before ``completedRetention`` has passed (dead letters and pending deliveries are
+        /// kept); the listener runs it at once when an append finds the journal full.
         ///
         /// Default: 1 GiB.
         public var maximumSize: Int

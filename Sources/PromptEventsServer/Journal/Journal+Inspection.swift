@@ -183,7 +183,8 @@ extension Journal {
     private func planRetention(now: Date, state: inout JournalState) throws(JournalError) -> [UInt64] {
         try checkWritableForMaintenance(state)
         var removable: Set<UInt64> = []
-        for segment in state.segments.dropLast() where isRemovable(segment, now: now, state: state) {
+        let pressed = isUnderSizePressure(state)
+        for segment in state.segments.dropLast() where isRemovable(segment, now: now, pressed: pressed, state: state) {
             removable.insert(segment.sequence)
         }
         // A segment of progress records only, all about deliveries kept elsewhere, would just be
@@ -213,7 +214,7 @@ extension Journal {
         for sequence in sequences {
             guard let position = state.segmentIndex(sequence), position < state.segments.count - 1 else { continue }
             let segment = state.segments[position]
-            guard isRemovable(segment, now: now, state: state) else { continue }
+            guard isRemovable(segment, now: now, pressed: isUnderSizePressure(state), state: state) else { continue }
             do {
                 try fileSystem.unlink(directory + "/" + segment.name)
             } catch {
@@ -230,8 +231,14 @@ extension Journal {
         return report
     }
 
-    private func isRemovable(_ segment: Segment, now: Date, state: JournalState) -> Bool {
-        segment.owned.allSatisfy { isRemovable(state.index.entries[$0], now: now, state: state) }
+    private func isRemovable(_ segment: Segment, now: Date, pressed: Bool, state: JournalState) -> Bool {
+        segment.owned.allSatisfy { isRemovable(state.index.entries[$0], now: now, pressed: pressed, state: state) }
+    }
+
+    /// At 90 % of ``Configuration/maximumSize``, delivered (done) deliveries go before their
+    /// retention period ends: new deliveries matter more than a record of finished ones.
+    private func isUnderSizePressure(_ state: JournalState) -> Bool {
+        state.totalBytes >= configuration.maximumSize / 10 * 9
     }
 
     private func checkWritableForMaintenance(_ state: JournalState) throws(JournalError) {
@@ -241,12 +248,13 @@ extension Journal {
         }
     }
 
-    private func isRemovable(_ entry: IndexEntry?, now: Date, state: JournalState) -> Bool {
+    private func isRemovable(_ entry: IndexEntry?, now: Date, pressed: Bool, state: JournalState) -> Bool {
         guard let entry else { return true }
         if entry.isPurged { return true }
         guard entry.state != .pending, let finishedAt = entry.finishedAt else { return false }
         let retention = entry.state == .done ? configuration.completedRetention : configuration.deadLetterRetention
-        guard finishedAt.addingTimeInterval(retention.asTimeInterval) <= now else { return false }
+        let isDue = finishedAt.addingTimeInterval(retention.asTimeInterval) <= now || (pressed && entry.state == .done)
+        guard isDue else { return false }
         return !entry.keyCounts || state.deduplication.hasExpired(receivedAt: entry.receivedAt, now: now)
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 package import PromptEvents
 import Synchronization
 
@@ -43,6 +44,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     private weak var loop: EventLoop?
     private let maximumBacklog: Int
     private var paused = false
+    private let retentionRunning = Atomic(false)
 
     init(
         receiver: WebhookReceiver,
@@ -141,6 +143,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
             )
         } catch {
             observer(.warning("journal append failed: \(error)"))
+            if let error = error as? JournalError, error.code == .full { makeRoom(in: journal) }
             return .respond(Self.unavailable, deliveryID: nil, duplicate: false)
         }
         switch result {
@@ -153,6 +156,21 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
             return mode == .afterHandlers
                 ? .respondLater(deliveryID: record.id)
                 : .respondAfterCommit(Self.accepted, deliveryID: record.id, duplicate: false)
+        }
+    }
+
+    /// A full journal: retention now, off the loop thread (at 90 % of the bound it also removes
+    /// delivered deliveries younger than their retention period), at most one run at a time.
+    private func makeRoom(in journal: Journal) {
+        guard !retentionRunning.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        DispatchQueue.global().async {
+            do {
+                let report = try journal.applyRetention()
+                self.observer(.warning("journal full: retention freed \(report.bytesFreed) bytes"))
+            } catch {
+                self.observer(.warning("journal full, and retention failed: \(error)"))
+            }
+            self.retentionRunning.store(false, ordering: .releasing)
         }
     }
 
