@@ -40,8 +40,10 @@ import Testing
         ("POST /" + String(repeating: "A", count: 9000) + " HTTP/1.1\n", HTTPLimits(), 414),  // bare LF after
         ("POST /" + String(repeating: "A", count: 9000) + " x", HTTPLimits(), 414),  // line not ended yet
         (String(repeating: "P", count: 200) + "\u{1}OST / HTTP/1.1\r\n", HTTPLimits(maxHeadBytes: 200), 431),
-        ("GET /" + String(repeating: "a", count: 150) + " HTTP/1.1" + String(repeating: " ", count: 60),
-         HTTPLimits(maxHeadBytes: 200), 431),
+        (
+            "GET /" + String(repeating: "a", count: 150) + " HTTP/1.1" + String(repeating: " ", count: 60),
+            HTTPLimits(maxHeadBytes: 200), 431
+        ),
     ])
     func overlongRequestLinesGetOneStatusWhateverTheSegmentation(line: String, limits: HTTPLimits, status: Int) {
         for chunking in [Chunking.whole, .fixed(1), .fixed(7), .fixed(64)] {

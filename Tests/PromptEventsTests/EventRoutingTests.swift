@@ -71,7 +71,9 @@ import Testing
         for _ in 0..<6 {
             targets = targets.flatMap { prefix in alphabet.map { prefix + $0 } }
             for target in targets where routing.eventPath(target: target) != reference(target) {
-                Issue.record("\(target): \(routing.eventPath(target: target) ?? "nil") != \(reference(target) ?? "nil")")
+                Issue.record(
+                    "\(target): \(routing.eventPath(target: target) ?? "nil") != \(reference(target) ?? "nil")"
+                )
                 return
             }
         }

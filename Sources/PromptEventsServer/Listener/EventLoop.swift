@@ -338,7 +338,11 @@ final class EventLoop: @unchecked Sendable {
                 close: true
             )
         }
-        switch receiver.admitHeadResolvingKind(method: head.method, target: head.originFormTarget, headers: head.headers)
+        switch receiver.admitHeadResolvingKind(
+            method: head.method,
+            target: head.originFormTarget,
+            headers: head.headers
+        )
         {
         case .success(let kind):
             connection.admittedKind = kind
@@ -370,7 +374,8 @@ final class EventLoop: @unchecked Sendable {
         }
         metrics.recordReceived()
         let delivery = Delivery(method: head.method, target: target, headers: head.headers, body: body)
-        let admission = connection.admittedKind.map { receiver.admit(delivery, headAdmittedAs: $0) }
+        let admission =
+            connection.admittedKind.map { receiver.admit(delivery, headAdmittedAs: $0) }
             ?? receiver.admit(delivery)
         switch admission {
         case .rejected(let rejection):

@@ -187,10 +187,13 @@ struct LiveServerTests {
 
     /// RFC 9112 §9.6: a request pipelined behind one that closes the connection is never
     /// processed (found by scripts/hostile-http.py: it used to be delivered, unanswered).
-    @Test(arguments: AcknowledgementMode.allCases, [
-        "POST /message/added HTTP/1.1\r\nHost: x\r\nConnection: close\r\n",
-        "POST /message/added HTTP/1.0\r\n",
-    ])
+    @Test(
+        arguments: AcknowledgementMode.allCases,
+        [
+            "POST /message/added HTTP/1.1\r\nHost: x\r\nConnection: close\r\n",
+            "POST /message/added HTTP/1.0\r\n",
+        ]
+    )
     func requestsBehindAClosingRequestAreNotProcessed(mode: AcknowledgementMode, front: String) async throws {
         let server = try TestListener(authentication: .open) { $0.acknowledgement = mode }
         let client = try RawClient(port: server.port)
