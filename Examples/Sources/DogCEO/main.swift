@@ -1,0 +1,54 @@
+import Dispatch
+import DogCEOExample
+import Foundation
+import PromptEvents
+import PromptEventsServer
+
+// The Prompt.io guide's next steps: a random dog picture as the avatar of every new customer.
+//
+//   PROMPT_LISTEN_HUB_SECRET=s3cr3t swift run --package-path Examples DogCEO
+//   PROMPT_LISTEN_HUB_SECRET=s3cr3t swift run prompt-listen send customer/added --to http://127.0.0.1:8082
+//
+// DOG_API_URL replaces https://dog.ceo/api (for a local stand-in); JOURNAL_DIR the journal's
+// place (default .prompt-listen/dogceo-journal); PORT the port (default 8082).
+
+let environment = ProcessInfo.processInfo.environment
+guard let secret = environment["PROMPT_LISTEN_HUB_SECRET"], !secret.isEmpty else {
+    FileHandle.standardError.write(Data("Set PROMPT_LISTEN_HUB_SECRET to the endpoint's signing secret.\n".utf8))
+    exit(2)
+}
+
+let dogs: DogCEOClient
+do {
+    dogs = try DogCEOClient(baseURLString: environment["DOG_API_URL"] ?? DogCEOClient.defaultBaseURLString)
+} catch {
+    FileHandle.standardError.write(Data("DOG_API_URL: \(error)\n".utf8))
+    exit(2)
+}
+let listener = try DogAvatars(pictures: dogs, crm: PrintingCRM()).makeListener(
+    hubSecret: Secret(secret),
+    port: environment["PORT"].flatMap { Int($0) } ?? 8082,
+    journalDirectory: environment["JOURNAL_DIR"] ?? ".prompt-listen/dogceo-journal",
+    observer: { event in
+        switch event {
+        case .listening(let address, _): print("listening on \(address.url); dog pictures from \(dogs.baseURL)")
+        case .request(let record) where record.status >= 400:
+            print("\(record.status) \(record.method) \(record.path) \(record.reason ?? "")")
+        case .warning(let message): print("warning: \(message)")
+        default: break
+        }
+    }
+)
+
+// Ctrl-C or SIGTERM: drain and stop; unfinished events resume at the next start.
+var signalSources: [any DispatchSourceSignal] = []
+for signalNumber in [SIGINT, SIGTERM] {
+    signal(signalNumber, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+    // `@Sendable`: top-level code is main-actor isolated, and a closure inheriting that isolation
+    // would trap when Dispatch runs it on another thread.
+    source.setEventHandler { @Sendable in listener.shutdown() }
+    source.resume()
+    signalSources.append(source)
+}
+await listener.run()
