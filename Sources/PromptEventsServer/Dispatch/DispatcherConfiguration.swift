@@ -25,7 +25,7 @@ public struct DispatcherConfiguration: Sendable, Hashable {
     /// How many accepted deliveries may wait for their handlers before the server stops reading
     /// new requests.
     ///
-    /// Default: 512; at least 1. Beyond it, ``WebhookListener`` stops reading from its connections (TCP
+    /// Default: 1024; at least 1. Beyond it, ``WebhookListener`` stops reading from its connections (TCP
     /// back-pressure: senders wait, nothing is refused or lost) until the backlog is down to half,
     /// so memory stays bounded however slow the handlers are.
     public var maximumBacklog: Int
@@ -38,14 +38,14 @@ public struct DispatcherConfiguration: Sendable, Hashable {
     ///   - retryPolicy: Retries and backoff (``RetryPolicy/init(maximumAttempts:baseDelay:maximumDelay:)``).
     ///   - progressSyncDelay: Longest wait before progress is synced (5 ms).
     ///   - retentionInterval: Period of retention runs (60 seconds).
-    ///   - maximumBacklog: Deliveries waiting for handlers before reading pauses (512).
+    ///   - maximumBacklog: Deliveries waiting for handlers before reading pauses (1024).
     public init(
         maximumConcurrentHandlers: Int = 16,
         handlerTimeout: Duration? = .seconds(30),
         retryPolicy: RetryPolicy = RetryPolicy(),
         progressSyncDelay: Duration = .milliseconds(5),
         retentionInterval: Duration? = .seconds(60),
-        maximumBacklog: Int = 512
+        maximumBacklog: Int = 1024
     ) {
         self.maximumConcurrentHandlers = max(1, maximumConcurrentHandlers)
         self.handlerTimeout = handlerTimeout
