@@ -157,6 +157,31 @@ import Testing
         await dispatcher.shutdown()
     }
 
+    @Test func deliveriesResumedAtStartDoNotCountAsBacklog() async throws {
+        let gate = Gate()
+        let handlers = ScriptedHandlers(names: ["stuck"]) { _, _, _ in await gate.wait() }
+        let journal = try Journal.open(at: "/tmp/j", fileSystem: InMemoryFileSystem())
+        for _ in 0..<3 { _ = try journal.append(makeDelivery(), kind: "k") }
+        try journal.sync()
+        let dispatcher = Dispatcher(
+            handlers: handlers,
+            journal: journal,
+            configuration: Self.configuration(attempts: 1),
+            clock: RecordingClock(),
+            random: { 0 }
+        )
+        try dispatcher.start()
+        #expect(dispatcher.backlog == 0, "three pending deliveries resumed: not new work")
+        let fresh = try journal.append(makeDelivery(body: "fresh"), kind: "k").record
+        try journal.sync()
+        #expect(dispatcher.enqueue(fresh))
+        #expect(dispatcher.backlog == 1)
+        gate.open()
+        await dispatcher.waitUntilIdle()
+        #expect(dispatcher.backlog == 0)
+        await dispatcher.shutdown()
+    }
+
     @Test func realClockDeadlinesFireOnceAndCancelledOnesAreForgotten() async throws {
         let clock = ContinuousDispatcherClock()
         let fired = Mutex<[Int]>([])

@@ -54,6 +54,8 @@ package final class Dispatcher: Sendable {
         var progressSyncRequests: AsyncStream<Void>.Continuation?
         var root: Task<Void, Never>?
         var inFlight: Set<UInt64> = []
+        /// The in-flight deliveries resumed from the journal by ``start(resumingPending:)``.
+        var resumed: Set<UInt64> = []
         var waiters: [UInt64: [CheckedContinuation<DeliveryOutcome, Never>]] = [:]
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
         var runningHandlers: [UInt64: Task<Void, Never>] = [:]
@@ -82,7 +84,7 @@ package final class Dispatcher: Sendable {
     private let random: @Sendable () -> Double
     private let permits: AsyncSemaphore
     private let state = Mutex(State())
-    /// `state.inFlight.count`, readable without the lock.
+    /// `state.inFlight.count - state.resumed.count`, readable without the lock.
     private let inFlightCount = Atomic(0)
     private let nextHandlerToken = Atomic<UInt64>(0)
     private let ioQueue = DispatchQueue(label: "PromptEventsServer.Dispatcher.journal")
@@ -140,9 +142,9 @@ package final class Dispatcher: Sendable {
             for entry in pending where state.inFlight.insert(entry.id).inserted {
                 let progress = Dictionary(entry.handlers.map { ($0.handler, $0) }) { _, last in last }
                 batch.append(Job(record: entry.record, progress: progress))
+                state.resumed.insert(entry.id)
             }
             if !batch.isEmpty { jobsContinuation.yield(batch) }
-            inFlightCount.store(state.inFlight.count, ordering: .relaxed)
             return true
         }
         guard started else { return }
@@ -219,7 +221,7 @@ package final class Dispatcher: Sendable {
         return state.withLock { state in
             guard state.phase == .running, let continuation = state.jobs else { return 0 }
             let accepted = jobs.filter { state.inFlight.insert($0.record.id).inserted }
-            inFlightCount.store(state.inFlight.count, ordering: .relaxed)
+            inFlightCount.store(state.inFlight.count - state.resumed.count, ordering: .relaxed)
             if !accepted.isEmpty { continuation.yield(accepted) }
             return accepted.count
         }
@@ -242,7 +244,7 @@ package final class Dispatcher: Sendable {
                 guard state.phase == .running, let jobs = state.jobs else { return false }
                 state.waiters[record.id, default: []].append(continuation)
                 if state.inFlight.insert(record.id).inserted {
-                    inFlightCount.store(state.inFlight.count, ordering: .relaxed)
+                    inFlightCount.store(state.inFlight.count - state.resumed.count, ordering: .relaxed)
                     jobs.yield([Job(record: record, progress: progress, event: event)])
                 }
                 return true
@@ -283,7 +285,9 @@ package final class Dispatcher: Sendable {
     }
 
     /// How many deliveries were handed over and have not finished (waiting, running or between
-    /// retries).
+    /// retries), not counting those resumed from the journal at start: they were journaled
+    /// before, and a long backlog left by an outage must not keep new deliveries from being
+    /// journaled (the listener's back-pressure reads this).
     package var backlog: Int { inFlightCount.load(ordering: .relaxed) }
 
     /// Waits until no delivery is being handled; for tests and graceful drains.
@@ -471,7 +475,8 @@ package final class Dispatcher: Sendable {
     private func finish(_ id: UInt64, outcome: DeliveryOutcome) {
         let (waiters, idleWaiters) = state.withLock { state in
             state.inFlight.remove(id)
-            inFlightCount.store(state.inFlight.count, ordering: .relaxed)
+            state.resumed.remove(id)
+            inFlightCount.store(state.inFlight.count - state.resumed.count, ordering: .relaxed)
             let waiters = state.waiters.removeValue(forKey: id) ?? []
             guard state.inFlight.isEmpty else { return (waiters, [CheckedContinuation<Void, Never>]()) }
             defer { state.idleWaiters = [] }
