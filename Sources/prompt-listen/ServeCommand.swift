@@ -40,6 +40,11 @@ enum ServeCommand {
                 help: "Remember delivered bodies this long; 0 disables (default: 86400)."
             ),
             OptionSpec(
+                name: "keep-delivered",
+                value: "SECONDS",
+                help: "Keep delivered events in the journal this long (default: 86400)."
+            ),
+            OptionSpec(
                 name: "max-attempts",
                 value: "N",
                 help: "Attempts per handler before dead-lettering (default: 5)."
@@ -89,6 +94,7 @@ enum ServeCommand {
         var acknowledgement: AcknowledgementMode = .durable
         var maxAttempts = 5
         var deduplicationWindow: Duration = .seconds(86_400)
+        var keepDelivered: Duration = .seconds(86_400)
         var concurrency = 16
         var maxBody = 1024 * 1024
         var maxConnections = 10_000
@@ -158,6 +164,9 @@ enum ServeCommand {
         if let value = arguments.value("dedup-window") {
             options.deduplicationWindow = .seconds(try integer(value, "--dedup-window", in: 0...(365 * 86_400)))
         }
+        if let value = arguments.value("keep-delivered") {
+            options.keepDelivered = .seconds(try integer(value, "--keep-delivered", in: 0...(365 * 86_400)))
+        }
         if let value = arguments.value("max-attempts") {
             options.maxAttempts = try integer(value, "--max-attempts", in: 1...1000)
         }
@@ -225,6 +234,7 @@ enum ServeCommand {
         configuration.idleTimeout = options.idleTimeout
         configuration.metricsPort = options.metricsPort
         configuration.journal.deduplicationWindow = options.deduplicationWindow
+        configuration.journal.completedRetention = options.keepDelivered
         configuration.dispatcher.retryPolicy.maximumAttempts = options.maxAttempts
         configuration.dispatcher.maximumConcurrentHandlers = options.concurrency
         configuration.dispatcher.handlerTimeout = options.execTimeout + .seconds(5)

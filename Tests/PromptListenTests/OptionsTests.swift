@@ -17,6 +17,8 @@ import Testing
         #expect(options.acknowledgement == .durable)
         #expect(options.journalDirectory == ".prompt-listen/journal")
         #expect(options.authentication.isOpen)
+        #expect(options.keepDelivered == .seconds(86_400))
+        #expect(try serve(["--keep-delivered", "3600"]).keepDelivered == .seconds(3600))
     }
 
     @Test func portComesFromTheEnvironmentUnlessGiven() throws {
@@ -70,6 +72,7 @@ import Testing
         (["--port", "70000"], "--port must be an integer from 0 to 65535; got '70000'."),
         (["--port"], "Missing value for '--port PORT'."),
         (["--bogus"], "Unknown option '--bogus'."),
+        (["--keep-delivered", "-1"], "--keep-delivered must be an integer from 0 to 31536000; got '-1'."),
         (["-x"], "Unknown option '-x'."),
         (["--output", "fancy"], "--output must be pretty, json or quiet; got 'fancy'."),
         (["--ack", "never"], "--ack must be durable, after-handlers or memory; got 'never'."),
