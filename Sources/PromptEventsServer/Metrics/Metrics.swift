@@ -74,8 +74,10 @@ public final class Metrics: Sendable {
     /// Creates metrics with every value at zero.
     public init() {}
 
-    /// A copy of every value. The received, authenticated and dispatched counters are read one by
-    /// one, so under load they may be a few deliveries apart from each other.
+    /// A copy of every value.
+    ///
+    /// The received, authenticated and dispatched counters are read one by one, so under load
+    /// they may be a few deliveries apart from each other.
     public var snapshot: Snapshot {
         var snapshot = values.withLock { $0 }
         snapshot.received = receivedCount.load(ordering: .relaxed)
