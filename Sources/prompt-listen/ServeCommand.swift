@@ -1,4 +1,3 @@
-import Dispatch
 import PromptEvents
 import PromptEventsServer
 
@@ -248,12 +247,9 @@ enum ServeCommand {
             log.error("cannot start: \(error)")
             return 1
         }
-        let signals = SignalHandler(signals: [SIGINT, SIGTERM]) { signal in
+        await listener.run(stoppingOn: [SIGINT, SIGTERM]) { signal in
             log.info("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"), draining")
-            listener.shutdown()
         }
-        await listener.run()
-        _ = signals
         return 0
     }
 
@@ -294,21 +290,5 @@ enum ServeCommand {
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
         limit.rlim_cur = limit.rlim_max
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-    }
-}
-
-/// Turns SIGINT/SIGTERM into a callback via Dispatch signal sources (the signals are ignored
-/// first, so the default action never kills the process mid-write).
-final class SignalHandler {
-    private let sources: [any DispatchSourceSignal]
-
-    init(signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) {
-        sources = signals.map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { handler(number) }
-            source.resume()
-            return source
-        }
     }
 }

@@ -171,7 +171,7 @@ struct EndToEndTests {
     @Test func sigtermDrainsAndExitsZero() throws {
         let server = try ServeProcess(["--output", "quiet"])
         #expect(server.terminate() == 0)
-        #expect(server.standardError.contains("draining"))
+        #expect(server.standardError.contains("received SIGTERM, draining"))
         #expect(server.standardError.contains("stopped"))
     }
 

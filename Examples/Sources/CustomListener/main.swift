@@ -1,5 +1,4 @@
 import CustomListenerExample
-import Dispatch
 import Foundation
 import PromptEvents
 import PromptEventsServer
@@ -32,14 +31,4 @@ let listener = try TwoKindListener.makeListener(
 )
 
 // Ctrl-C or SIGTERM: drain and stop.
-var signalSources: [any DispatchSourceSignal] = []
-for signalNumber in [SIGINT, SIGTERM] {
-    signal(signalNumber, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-    // `@Sendable`: top-level code is main-actor isolated, and a closure inheriting that isolation
-    // would trap when Dispatch runs it on another thread.
-    source.setEventHandler { @Sendable in listener.shutdown() }
-    source.resume()
-    signalSources.append(source)
-}
-await listener.run()
+await listener.run(stoppingOn: [SIGINT, SIGTERM])

@@ -1,4 +1,3 @@
-import Dispatch
 import DogCEOExample
 import Foundation
 import PromptEvents
@@ -41,14 +40,4 @@ let listener = try DogAvatars(pictures: dogs, crm: PrintingCRM()).makeListener(
 )
 
 // Ctrl-C or SIGTERM: drain and stop; unfinished events resume at the next start.
-var signalSources: [any DispatchSourceSignal] = []
-for signalNumber in [SIGINT, SIGTERM] {
-    signal(signalNumber, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-    // `@Sendable`: top-level code is main-actor isolated, and a closure inheriting that isolation
-    // would trap when Dispatch runs it on another thread.
-    source.setEventHandler { @Sendable in listener.shutdown() }
-    source.resume()
-    signalSources.append(source)
-}
-await listener.run()
+await listener.run(stoppingOn: [SIGINT, SIGTERM])

@@ -1,3 +1,4 @@
+import Dispatch
 public import PromptEvents
 import Synchronization
 
@@ -101,6 +102,31 @@ public final class WebhookListener: Sendable {
         } onCancel: {
             shutdown()
         }
+    }
+
+    /// ``run()``, with a graceful ``shutdown()`` when one of `signals` arrives.
+    ///
+    /// For a program's main: `await listener.run(stoppingOn: [SIGINT, SIGTERM])`. Each signal's
+    /// default action is ignored from now on, and Dispatch signal sources (cancelled when this
+    /// returns) turn it into a shutdown, so it is safe to call from top-level code. Without this,
+    /// the library installs no signal handlers.
+    ///
+    /// - Parameters:
+    ///   - signals: The signals that stop the listener, for example `[SIGINT, SIGTERM]`.
+    ///   - onSignal: Told which signal arrived, before the shutdown begins (to log it).
+    public func run(stoppingOn signals: [Int32], onSignal: @escaping @Sendable (Int32) -> Void = { _ in }) async {
+        let sources = signals.map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [self] in
+                onSignal(number)
+                shutdown()
+            }
+            source.resume()
+            return source
+        }
+        await run()
+        for source in sources { source.cancel() }
     }
 
     /// Waits until the listener has stopped.
