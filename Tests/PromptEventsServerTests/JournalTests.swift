@@ -597,17 +597,22 @@ import Darwin
         #expect(try recovered.append(makeDelivery(), kind: "k").record.id == 7)
     }
 
-    @Test func aNearlyFullJournalMakesRoomFromDeliveredDeliveriesOnly() throws {
+    /// With de-duplication on (the default window is as long as the retention), and off.
+    @Test(arguments: [Duration.zero, .seconds(86_400)])
+    func aNearlyFullJournalMakesRoomFromDeliveredDeliveriesOnly(deduplicationWindow: Duration) throws {
         let configuration = Journal.Configuration(
             segmentSize: 150,
             maximumSize: 2000,
             completedRetention: .seconds(3600),
-            deduplicationWindow: .zero
+            deduplicationWindow: deduplicationWindow
         )
         let journal = try Journal.open(at: "/tmp/j", configuration: configuration, fileSystem: InMemoryFileSystem())
         var ids: [UInt64] = []
         let error = #expect(throws: JournalError.self) {
-            while true { ids.append(try journal.append(makeDelivery(), kind: "k").record.id) }
+            while true {
+                let key: [UInt8]? = deduplicationWindow == .zero ? nil : Array("key \(ids.count)".utf8)
+                ids.append(try journal.append(makeDelivery(), kind: "k", deduplicationKey: key).record.id)
+            }
         }
         #expect(error?.code == .full)
         try journal.sync()

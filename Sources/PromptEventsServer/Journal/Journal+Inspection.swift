@@ -160,13 +160,16 @@ extension Journal {
 
     private func applyRetentionHoldingSyncLock() throws(JournalError) -> RetentionReport {
         let current = now()
-        let removable = try state.withLock { (state) throws(JournalError) -> [UInt64] in
-            try planRetention(now: current, state: &state)
+        // Decided once: removing the planned segments lowers the size, and a segment whose
+        // state was already carried forward must then still go.
+        let (removable, pressed) = try state.withLock { (state) throws(JournalError) -> ([UInt64], Bool) in
+            let pressed = isUnderSizePressure(state)
+            return (try planRetention(now: current, pressed: pressed, state: &state), pressed)
         }
         try performSync()
         guard !removable.isEmpty else { return RetentionReport() }
         let (report, directoryDescriptor) = state.withLock { state in
-            (removeSegments(removable, now: current, state: &state), state.directoryDescriptor)
+            (removeSegments(removable, now: current, pressed: pressed, state: &state), state.directoryDescriptor)
         }
         if report.segmentsRemoved > 0, let directoryDescriptor {
             do {
@@ -180,10 +183,9 @@ extension Journal {
 
     /// Picks the segments to remove and carries forward the state of deliveries kept elsewhere
     /// whose progress records are in them.
-    private func planRetention(now: Date, state: inout JournalState) throws(JournalError) -> [UInt64] {
+    private func planRetention(now: Date, pressed: Bool, state: inout JournalState) throws(JournalError) -> [UInt64] {
         try checkWritableForMaintenance(state)
         var removable: Set<UInt64> = []
-        let pressed = isUnderSizePressure(state)
         for segment in state.segments.dropLast() where isRemovable(segment, now: now, pressed: pressed, state: state) {
             removable.insert(segment.sequence)
         }
@@ -209,12 +211,14 @@ extension Journal {
     }
 
     /// Deletes the planned segments that are still removable; the carried state is already synced.
-    private func removeSegments(_ sequences: [UInt64], now: Date, state: inout JournalState) -> RetentionReport {
+    private func removeSegments(_ sequences: [UInt64], now: Date, pressed: Bool, state: inout JournalState)
+        -> RetentionReport
+    {
         var report = RetentionReport()
         for sequence in sequences {
             guard let position = state.segmentIndex(sequence), position < state.segments.count - 1 else { continue }
             let segment = state.segments[position]
-            guard isRemovable(segment, now: now, pressed: isUnderSizePressure(state), state: state) else { continue }
+            guard isRemovable(segment, now: now, pressed: pressed, state: state) else { continue }
             do {
                 try fileSystem.unlink(directory + "/" + segment.name)
             } catch {
@@ -253,8 +257,11 @@ extension Journal {
         if entry.isPurged { return true }
         guard entry.state != .pending, let finishedAt = entry.finishedAt else { return false }
         let retention = entry.state == .done ? configuration.completedRetention : configuration.deadLetterRetention
-        let isDue = finishedAt.addingTimeInterval(retention.asTimeInterval) <= now || (pressed && entry.state == .done)
-        guard isDue else { return false }
+        // Under size pressure a delivered one goes even while its de-duplication key is young:
+        // with the default window (as long as the retention) nothing could go otherwise. The
+        // running listener still remembers the key; only a restart forgets it early.
+        if pressed && entry.state == .done { return true }
+        guard finishedAt.addingTimeInterval(retention.asTimeInterval) <= now else { return false }
         return !entry.keyCounts || state.deduplication.hasExpired(receivedAt: entry.receivedAt, now: now)
     }
 }
