@@ -393,6 +393,19 @@ struct MalformedRequest: Sendable, CustomTestStringConvertible {
             #expect(outcome.error?.status == 400)
         }
     }
+
+    /// The names the request log and the rejection metric use: snake case, acronyms whole.
+    @Test func reasonLabelsAreSnakeCaseWithAcronymsKeptWhole() {
+        #expect(HTTPParseError.Reason.transferEncodingInHTTP10.label == "transfer_encoding_in_http10")
+        #expect(HTTPParseError.Reason.missingHost.label == "missing_host")
+        for reason in HTTPParseError.Reason.allCases {
+            let segments = reason.label.split(separator: "_", omittingEmptySubsequences: false)
+            #expect(
+                segments.allSatisfy { $0.count > 1 && $0.allSatisfy { $0.isLowercase || $0.isNumber } },
+                "\(reason)"
+            )
+        }
+    }
 }
 
 extension String {

@@ -6,6 +6,19 @@
 package struct HTTPParseError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A stable code naming one rule that the message broke.
     package enum Reason: String, Sendable, Hashable, CaseIterable {
+        /// The reason as the request log and the rejection metric name it: snake case, an
+        /// acronym kept whole (`transferEncodingInHTTP10` is `transfer_encoding_in_http10`).
+        package var label: String {
+            var label = ""
+            var previous: Character?
+            for character in rawValue {
+                if character.isUppercase, let previous, !previous.isUppercase { label += "_" }
+                label += character.lowercased()
+                previous = character
+            }
+            return label
+        }
+
         /// The request line is not `method SP request-target SP HTTP-version` (RFC 9112 §3).
         case invalidRequestLine
         /// The method is empty or has a byte outside the token grammar (RFC 9110 §9.1).

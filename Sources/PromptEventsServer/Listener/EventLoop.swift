@@ -467,14 +467,14 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func respondToFramingError(_ connection: Connection, _ error: HTTPParseError) {
-        metrics.recordRejected(reason: snakeCase(error.reason.rawValue))
+        metrics.recordRejected(reason: error.reason.label)
         let sequence = connection.reserveSlot(startedAt: connection.requestStartedAt ?? clock())
         let response = WebhookResponse(status: error.status, body: Array((error.description + "\n").utf8))
         let record = RequestRecord(
             method: connection.head?.method ?? "-",
             path: connection.head.map { pathOnly($0.originFormTarget) } ?? "-",
             status: error.status,
-            reason: snakeCase(error.reason.rawValue)
+            reason: error.reason.label
         )
         connection.stopReading = true
         _ = connection.fill(
@@ -686,18 +686,6 @@ extension RequestHead {
 }
 
 /// `bodyTooLarge` → `body_too_large`, so every reason label in logs and metrics reads alike.
-private func snakeCase(_ name: String) -> String {
-    var result = ""
-    for character in name {
-        if character.isUppercase {
-            result += "_" + character.lowercased()
-        } else {
-            result.append(character)
-        }
-    }
-    return result
-}
-
 private func pathOnly(_ target: String) -> String {
     guard let question = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
     return String(target[..<question])
