@@ -56,6 +56,8 @@ package final class Dispatcher: Sendable {
         var inFlight: Set<UInt64> = []
         /// The in-flight deliveries resumed from the journal by ``start(resumingPending:)``.
         var resumed: Set<UInt64> = []
+        /// What ``Dispatcher/backlog`` reports.
+        var backlog: Int { inFlight.count - resumed.count }
         var waiters: [UInt64: [CheckedContinuation<DeliveryOutcome, Never>]] = [:]
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
         var runningHandlers: [UInt64: Task<Void, Never>] = [:]
@@ -84,7 +86,7 @@ package final class Dispatcher: Sendable {
     private let random: @Sendable () -> Double
     private let permits: AsyncSemaphore
     private let state = Mutex(State())
-    /// `state.inFlight.count - state.resumed.count`, readable without the lock.
+    /// `state.backlog`, readable without the lock.
     private let inFlightCount = Atomic(0)
     private let nextHandlerToken = Atomic<UInt64>(0)
     private let ioQueue = DispatchQueue(label: "PromptEventsServer.Dispatcher.journal")
@@ -205,23 +207,28 @@ package final class Dispatcher: Sendable {
     ///   journal and runs at the next start) or the delivery is already being handled.
     @discardableResult
     package func enqueue(_ record: JournalRecord, event: AnyEvent? = nil) -> Bool {
-        enqueue(contentsOf: [(record, event)]) == 1
+        let progress = journal?.handlerProgress(for: record.id) ?? [:]
+        return queue([Job(record: record, progress: progress, event: event)]) == 1
     }
 
     /// Queues several journaled (and synced) deliveries at once, without waiting; see
     /// ``enqueue(_:event:)``.
     ///
+    /// For records just appended, which no handler has run on yet: their progress is not looked
+    /// up in the journal (a lock per record on the event loop's thread).
+    ///
     /// - Parameter deliveries: Records, each with its parsed event if there is one.
     /// - Returns: How many were queued.
     @discardableResult
     package func enqueue(contentsOf deliveries: [(record: JournalRecord, event: AnyEvent?)]) -> Int {
-        let jobs = deliveries.map { record, event in
-            Job(record: record, progress: journal?.handlerProgress(for: record.id) ?? [:], event: event)
-        }
-        return state.withLock { state in
+        queue(deliveries.map { record, event in Job(record: record, progress: [:], event: event) })
+    }
+
+    private func queue(_ jobs: [Job]) -> Int {
+        state.withLock { state in
             guard state.phase == .running, let continuation = state.jobs else { return 0 }
             let accepted = jobs.filter { state.inFlight.insert($0.record.id).inserted }
-            inFlightCount.store(state.inFlight.count - state.resumed.count, ordering: .relaxed)
+            inFlightCount.store(state.backlog, ordering: .relaxed)
             if !accepted.isEmpty { continuation.yield(accepted) }
             return accepted.count
         }
@@ -244,7 +251,7 @@ package final class Dispatcher: Sendable {
                 guard state.phase == .running, let jobs = state.jobs else { return false }
                 state.waiters[record.id, default: []].append(continuation)
                 if state.inFlight.insert(record.id).inserted {
-                    inFlightCount.store(state.inFlight.count - state.resumed.count, ordering: .relaxed)
+                    inFlightCount.store(state.backlog, ordering: .relaxed)
                     jobs.yield([Job(record: record, progress: progress, event: event)])
                 }
                 return true
@@ -476,7 +483,7 @@ package final class Dispatcher: Sendable {
         let (waiters, idleWaiters) = state.withLock { state in
             state.inFlight.remove(id)
             state.resumed.remove(id)
-            inFlightCount.store(state.inFlight.count - state.resumed.count, ordering: .relaxed)
+            inFlightCount.store(state.backlog, ordering: .relaxed)
             let waiters = state.waiters.removeValue(forKey: id) ?? []
             guard state.inFlight.isEmpty else { return (waiters, [CheckedContinuation<Void, Never>]()) }
             defer { state.idleWaiters = [] }

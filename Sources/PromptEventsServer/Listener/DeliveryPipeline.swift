@@ -117,16 +117,16 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     }
 
     func accept(_ event: AnyEvent, ticket: Ticket) -> SinkDecision {
-        var headers = event.headers
-        for name in secretHeaderNames { headers.removeAll(named: name) }
-        let delivery = Delivery(
+        var delivery = Delivery(
             method: "POST",
             target: "/" + event.kind.rawValue,
-            headers: headers,
+            headers: event.headers,
             body: event.body,
             receivedAt: event.receivedAt
         )
         guard let journal else {
+            // The journal drops these itself (they are in its droppedHeaderNames); without one:
+            for name in secretHeaderNames { delivery.headers.removeAll(named: name) }
             // Handed to the dispatcher at the end of the loop turn, all at once: one wake-up of
             // the concurrency pool per turn instead of one per delivery.
             let record = dispatcher.makeEphemeralRecord(for: delivery, kind: event.kind.rawValue)

@@ -374,15 +374,14 @@ final class EventLoop: @unchecked Sendable {
         }
         metrics.recordReceived()
         let delivery = Delivery(method: head.method, target: target, headers: head.headers, body: body)
-        let admission =
-            connection.admittedKind.map { receiver.admit(delivery, headAdmittedAs: $0) }
-            ?? receiver.admit(delivery)
+        // Set by `receivedHead`: a head that was not admitted is answered before its body is read.
+        let kind = connection.admittedKind
+        let admission = kind.map { receiver.admit(delivery, headAdmittedAs: $0) } ?? receiver.admit(delivery)
         switch admission {
         case .rejected(let rejection):
             var response = rejection.response
             var reason = rejection.authenticationError.map { "\($0.code)" } ?? rejection.reason.rawValue
-            if rejection.isAuthenticated,
-                case .kind(let kind) = receiver.routing.resolve(target: target, headers: head.headers),
+            if rejection.isAuthenticated, let kind,
                 !sink.keepDeadLetter(delivery, kind: kind, reason: rejection.message)
             {
                 response = unavailable("Journal unavailable\n")
