@@ -23,10 +23,17 @@ final class AsyncSemaphore: Sendable {
     ///
     /// - Throws: `CancellationError` when the task is cancelled while waiting (no permit is taken).
     func acquire() async throws {
-        let id = state.withLock { state in
+        try Task.checkCancellation()
+        let id = state.withLock { state -> UInt64? in
+            // The common case: a permit is free, so no continuation and no cancellation handler.
+            if state.available > 0, state.waiters.isEmpty {
+                state.available -= 1
+                return nil
+            }
             state.nextID += 1
             return state.nextID
         }
+        guard let id else { return }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let result = state.withLock { state -> Result<Void, any Error>? in

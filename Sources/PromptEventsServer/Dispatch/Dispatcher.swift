@@ -60,21 +60,72 @@ package final class Dispatcher: Sendable {
         var backlog: Int { inFlight.count - resumed.count }
         var waiters: [UInt64: [CheckedContinuation<DeliveryOutcome, Never>]] = [:]
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
-        var runningHandlers: [UInt64: Task<Void, Never>] = [:]
-        var finishedHandlers: Set<UInt64> = []
+        /// Every attempt chain's task, by token: the shutdown cancels them.
+        var chains: [UInt64: Chain] = [:]
+        /// Resumed when `chains` becomes empty during the shutdown.
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
         var nextEphemeralID: UInt64 = 1
     }
 
-    private enum AttemptResult: Sendable {
-        case succeeded
-        case failed(String)
-        case timedOut(String)
-        case interrupted
+    /// One handler's next attempt, as a task: waiting (for its backoff delay or a permit) or
+    /// running the handler.
+    private struct Chain {
+        var task: Task<Void, Never>?
+        var isRunning = false
     }
 
+    /// How one handler ended for a delivery; `nil` where it was interrupted by the shutdown.
     private enum HandlerResult: Sendable {
         case succeeded
         case deadLettered(HandlerFailure)
+    }
+
+    /// One delivery in flight: collects its handlers' results as they come in, in any order,
+    /// and finishes the delivery with the last one.
+    private final class Run: Sendable {
+        let job: Job
+        /// The handlers, in their order; failures are reported in it.
+        let names: [String]
+        private let pending: Mutex<(remaining: Int, failures: [HandlerFailure], interrupted: Bool)>
+
+        init(job: Job, names: [String], remaining: Int, failures: [HandlerFailure]) {
+            self.job = job
+            self.names = names
+            pending = Mutex((remaining, failures, false))
+        }
+
+        /// Records one handler's result; returns the delivery's outcome when it was the last.
+        func report(_ result: HandlerResult?) -> (failures: [HandlerFailure], interrupted: Bool)? {
+            pending.withLock { pending in
+                switch result {
+                case nil: pending.interrupted = true
+                case .deadLettered(let failure): pending.failures.append(failure)
+                case .succeeded: break
+                }
+                pending.remaining -= 1
+                guard pending.remaining == 0 else { return nil }
+                let order = names
+                let failures = pending.failures.sorted {
+                    (order.firstIndex(of: $0.handler) ?? 0) < (order.firstIndex(of: $1.handler) ?? 0)
+                }
+                return (failures, pending.interrupted)
+            }
+        }
+    }
+
+    /// Decides, once, whether an attempt finished or ran out of time first.
+    private final class AttemptClaim: Sendable {
+        private let state = Atomic<UInt8>(0)
+
+        /// Claims the attempt for its handler's return; `false` if its time ran out first.
+        func finish() -> Bool { claim(1) }
+
+        /// Claims the attempt for its deadline; `false` if the handler returned first.
+        func expire() -> Bool { claim(2) }
+
+        private func claim(_ winner: UInt8) -> Bool {
+            state.compareExchange(expected: 0, desired: winner, ordering: .acquiringAndReleasing).exchanged
+        }
     }
 
     /// How handlers are run.
@@ -88,7 +139,7 @@ package final class Dispatcher: Sendable {
     private let state = Mutex(State())
     /// `state.backlog`, readable without the lock.
     private let inFlightCount = Atomic(0)
-    private let nextHandlerToken = Atomic<UInt64>(0)
+    private let nextChainToken = Atomic<UInt64>(0)
     private let ioQueue = DispatchQueue(label: "PromptEventsServer.Dispatcher.journal")
 
     /// Creates a dispatcher; call ``start()`` before handing it records.
@@ -169,24 +220,26 @@ package final class Dispatcher: Sendable {
             return (state.root, state.jobs)
         }
         jobs?.finish()
-        if let root {
-            root.cancel()
-            let finished = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                let once = ResumeOnce(continuation)
-                let timer = Task {
-                    try? await Task.sleep(for: gracePeriod)
-                    once.resume(false)
-                }
-                once.onResume { timer.cancel() }
-                Task {
-                    await root.value
-                    once.resume(true)
-                }
+        root?.cancel()
+        await root?.value
+        // Backoff and permit waits end now; running attempts get the grace period.
+        let waiting = state.withLock { state in state.chains.values.filter { !$0.isRunning }.compactMap(\.task) }
+        for task in waiting { task.cancel() }
+        let drained = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let once = ResumeOnce(continuation)
+            let timer = Task {
+                try? await Task.sleep(for: gracePeriod)
+                once.resume(false)
             }
-            if !finished {
-                let running = state.withLock { Array($0.runningHandlers.values) }
-                for task in running { task.cancel() }
+            once.onResume { timer.cancel() }
+            Task {
+                await self.chainsDrained()
+                once.resume(true)
             }
+        }
+        if !drained {
+            let running = state.withLock { $0.chains.values.compactMap(\.task) }
+            for task in running { task.cancel() }
         }
         await syncProgress()
         let waiters = state.withLock { state in
@@ -318,135 +371,158 @@ package final class Dispatcher: Sendable {
                 group.addTask { await self.retentionLoop(every: interval) }
             }
             for await batch in jobs {
-                for job in batch { group.addTask { await self.process(job) } }
+                for job in batch { begin(job) }
             }
             state.withLock { $0.progressSyncRequests?.finish() }
             group.cancelAll()
         }
     }
 
-    private func process(_ job: Job) async {
-        let record = job.record
+    /// Starts the handlers a delivery still needs, each in its own chain of attempts.
+    private func begin(_ job: Job) {
         metrics?.recordDispatched()
         var names: [String] = []
-        var seen: Set<String> = []
-        for name in handlers.handlerNames(for: record) where seen.insert(name).inserted { names.append(name) }
-
-        var results: [String: HandlerResult] = [:]
+        for name in handlers.handlerNames(for: job.record) where !names.contains(name) { names.append(name) }
+        var toRun: [(name: String, attempts: Int)] = []
+        var failures: [HandlerFailure] = []
         for name in names {
-            guard let progress = job.progress[name] else { continue }
-            switch progress.status {
+            let progress = job.progress[name]
+            switch progress?.status {
             case .succeeded:
-                results[name] = .succeeded
-            case .deadLettered:
-                results[name] = .deadLettered(
-                    HandlerFailure(handler: name, error: progress.lastError ?? "", attempts: progress.attempts)
-                )
-            case .failed:
                 break
+            case .deadLettered:
+                failures.append(
+                    HandlerFailure(handler: name, error: progress?.lastError ?? "", attempts: progress?.attempts ?? 0)
+                )
+            case .failed, nil:
+                toRun.append((name, progress?.attempts ?? 0))
             }
         }
-        let toRun = names.filter { results[$0] == nil }
-        if toRun.count == 1, let name = toRun.first {
-            // The common case needs no task group.
-            results[name] = await runHandler(name, job: job)
-        } else {
-            await withTaskGroup(of: (String, HandlerResult?).self) { group in
-                for name in toRun {
-                    group.addTask { (name, await self.runHandler(name, job: job)) }
-                }
-                for await (name, result) in group {
-                    if let result { results[name] = result }
-                }
-            }
-        }
-        guard results.count == names.count else {
-            finish(record.id, outcome: .interrupted)
+        let run = Run(job: job, names: names, remaining: toRun.count, failures: failures)
+        guard !toRun.isEmpty else {
+            complete(run, failures: failures, interrupted: false)
             return
         }
-        let failures = names.compactMap { name -> HandlerFailure? in
-            if case .deadLettered(let failure) = results[name] { return failure }
-            return nil
-        }
-        journalWrite { journal in
-            try journal.recordFinished(deliveryID: record.id, outcome: failures.isEmpty ? .done : .deadLettered)
-        }
-        finish(record.id, outcome: failures.isEmpty ? .succeeded : .failed(failures))
+        for (name, attempts) in toRun { startChain(run, name, attempts: attempts, after: nil) }
     }
 
-    /// Runs one handler until it succeeds or is dead-lettered; `nil` when interrupted by shutdown.
-    private func runHandler(_ name: String, job: Job) async -> HandlerResult? {
-        let record = job.record
-        var attempts = job.progress[name]?.attempts ?? 0
-        let policy = configuration.retryPolicy
-        while !Task.isCancelled {
-            attempts += 1
-            let message: String
-            switch await attempt(name, record: record, event: job.event) {
-            case .interrupted:
-                return nil
-            case .succeeded:
-                recordProgress(record.id, name, .succeeded, attempts: attempts, error: nil)
-                return .succeeded
-            case .failed(let error):
-                message = error
-            case .timedOut(let error):
-                metrics?.recordTimeout()
-                message = error
+    /// Starts a task that waits `delay` (a backoff), then makes one attempt of `name`.
+    ///
+    /// One attempt per task: a handler that overruns its budget is abandoned by cancelling its
+    /// task (cancellation is sticky), and the next attempt starts in a new one. The handler runs
+    /// inline in that task: no second task, no hand-over, for the attempt that succeeds.
+    private func startChain(_ run: Run, _ name: String, attempts: Int, after delay: Duration?) {
+        let token = nextChainToken.add(1, ordering: .relaxed).newValue
+        let started = state.withLock { state -> Bool in
+            guard state.phase == .running else { return false }
+            state.chains[token] = Chain()
+            state.chains[token]?.task = Task {
+                await self.attemptChain(run, name, attempts: attempts + 1, after: delay, token: token)
+                self.endChain(token)
             }
-            if attempts >= policy.maximumAttempts {
-                recordProgress(record.id, name, .deadLettered, attempts: attempts, error: message)
-                metrics?.recordDeadLetter()
-                return .deadLettered(HandlerFailure(handler: name, error: message, attempts: attempts))
-            }
-            recordProgress(record.id, name, .failed, attempts: attempts, error: message)
-            metrics?.recordRetry()
-            do {
-                try await clock.sleep(for: policy.delay(afterAttempt: attempts, random: random()))
-            } catch {
-                return nil
-            }
+            return true
         }
-        return nil
+        if !started { report(run, nil) }
     }
 
-    /// One attempt: takes a permit, runs the handler in its own task (which returns the permit
-    /// when the handler really returns) and races it against the time budget.
-    private func attempt(_ name: String, record: JournalRecord, event: AnyEvent?) async -> AttemptResult {
+    private func attemptChain(_ run: Run, _ name: String, attempts: Int, after delay: Duration?, token: UInt64) async {
         do {
+            if let delay { try await clock.sleep(for: delay) }
             try await permits.acquire()
         } catch {
-            return .interrupted
+            report(run, nil)
+            return
         }
-        let token = nextHandlerToken.add(1, ordering: .relaxed).newValue
-        return await withCheckedContinuation { continuation in
-            let once = ResumeOnce(continuation)
-            let handlers = self.handlers
-            let task = Task {
-                do {
-                    try await handlers.run(handler: name, record: record, event: event)
-                    once.resume(.succeeded)
-                } catch {
-                    once.resume(.failed(String(describing: error)))
-                }
-                self.permits.release()
-                self.handlerFinished(token)
+        let mayRun = state.withLock { state -> Bool in
+            guard state.phase == .running, !Task.isCancelled else { return false }
+            state.chains[token]?.isRunning = true
+            return true
+        }
+        guard mayRun else {
+            permits.release()
+            report(run, nil)
+            return
+        }
+        let claim = AttemptClaim()
+        let cancelDeadline = configuration.handlerTimeout.map { timeout in
+            clock.deadline(after: timeout) {
+                guard claim.expire() else { return }
+                self.metrics?.recordTimeout()
+                self.state.withLock { $0.chains[token]?.task }?.cancel()
+                self.failed(run, name, attempts: attempts, error: "timed out after \(timeout)")
             }
-            state.withLock { state in
-                if state.finishedHandlers.remove(token) == nil { state.runningHandlers[token] = task }
-            }
-            if let timeout = configuration.handlerTimeout {
-                let cancelDeadline = clock.deadline(after: timeout) {
-                    if once.resume(.timedOut("timed out after \(timeout)")) { task.cancel() }
-                }
-                once.onResume(cancelDeadline)
-            }
+        }
+        let error: String?
+        do {
+            try await handlers.run(handler: name, record: run.job.record, event: run.job.event)
+            error = nil
+        } catch let thrown {
+            error = String(describing: thrown)
+        }
+        cancelDeadline?()
+        permits.release()
+        // An attempt abandoned at its deadline was already counted as failed there.
+        guard claim.finish() else { return }
+        if let error {
+            failed(run, name, attempts: attempts, error: error)
+        } else {
+            recordProgress(run.job.record.id, name, .succeeded, attempts: attempts, error: nil)
+            report(run, .succeeded)
         }
     }
 
-    private func handlerFinished(_ token: UInt64) {
-        state.withLock { state in
-            if state.runningHandlers.removeValue(forKey: token) == nil { state.finishedHandlers.insert(token) }
+    /// After a failed attempt: the next one after a backoff delay, or the dead letter.
+    private func failed(_ run: Run, _ name: String, attempts: Int, error: String) {
+        let id = run.job.record.id
+        let policy = configuration.retryPolicy
+        guard attempts < policy.maximumAttempts else {
+            recordProgress(id, name, .deadLettered, attempts: attempts, error: error)
+            metrics?.recordDeadLetter()
+            report(run, .deadLettered(HandlerFailure(handler: name, error: error, attempts: attempts)))
+            return
+        }
+        recordProgress(id, name, .failed, attempts: attempts, error: error)
+        metrics?.recordRetry()
+        startChain(run, name, attempts: attempts, after: policy.delay(afterAttempt: attempts, random: random()))
+    }
+
+    /// Records a handler's result; the delivery finishes with its last handler.
+    private func report(_ run: Run, _ result: HandlerResult?) {
+        guard let (failures, interrupted) = run.report(result) else { return }
+        complete(run, failures: failures, interrupted: interrupted)
+    }
+
+    private func complete(_ run: Run, failures: [HandlerFailure], interrupted: Bool) {
+        let id = run.job.record.id
+        guard !interrupted else {
+            finish(id, outcome: .interrupted)
+            return
+        }
+        journalWrite { journal in
+            try journal.recordFinished(deliveryID: id, outcome: failures.isEmpty ? .done : .deadLettered)
+        }
+        finish(id, outcome: failures.isEmpty ? .succeeded : .failed(failures))
+    }
+
+    private func endChain(_ token: UInt64) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.chains.removeValue(forKey: token)
+            guard state.chains.isEmpty else { return [] }
+            defer { state.drainWaiters = [] }
+            return state.drainWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns when no chain is left; for the shutdown, after new chains stopped starting.
+    private func chainsDrained() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let drained = state.withLock { state -> Bool in
+                guard !state.chains.isEmpty else { return true }
+                state.drainWaiters.append(continuation)
+                return false
+            }
+            if drained { continuation.resume() }
         }
     }
 
