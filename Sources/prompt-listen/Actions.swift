@@ -18,21 +18,29 @@ struct EventPrinter: Sendable {
         case .quiet:
             return
         case .json:
-            var line = JSONObject()
-            line.append(key: "receivedAt", value: .string(received))
-            line.append(key: "kind", value: .string(event.kind.rawValue))
-            line.append(key: "orgId", value: event.orgID.map { .number(JSONNumber($0)) } ?? .null)
-            line.append(key: "deliveryId", value: event.deliveryID.map { .number(JSONNumber($0)) } ?? .null)
+            var line: [UInt8] = []
+            line.reserveCapacity(event.body.count + 160)
+            line += #"{"receivedAt":""#.utf8
+            line += received.utf8
+            line += #"","kind":"#.utf8
+            line += JSONValue.string(event.kind.rawValue).serialized().utf8
+            line += #","orgId":"#.utf8
+            line += (event.orgID.map(String.init) ?? "null").utf8
+            line += #","deliveryId":"#.utf8
+            line += (event.deliveryID.map(String.init) ?? "null").utf8
+            line += #","event":"#.utf8
             // The event's own bytes, not a re-encoding of the whole tree for every delivery. It
             // parsed, so it is valid JSON, where a raw CR or LF can only be whitespace between
             // tokens (never inside a string): turning them into spaces keeps it on one line.
-            let body = event.body.map { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") ? UInt8(ascii: " ") : $0 }
-            var bytes = Array(JSONValue.object(line).serialized().utf8.dropLast())  // without its "}"
-            bytes.reserveCapacity(bytes.count + body.count + 12)
-            bytes += #","event":"#.utf8
-            bytes += body
-            bytes += "}\n".utf8
-            writeOutput(bytes)
+            let start = line.count
+            line += event.body
+            line.withUnsafeMutableBufferPointer { line in
+                for index in start..<line.count where line[index] == 0x0A || line[index] == 0x0D {
+                    line[index] = 0x20
+                }
+            }
+            line += "}\n".utf8
+            writeOutput(line)
         case .pretty:
             let bold = color ? "\u{1B}[1;36m" : ""
             let dim = color ? "\u{1B}[2m" : ""
