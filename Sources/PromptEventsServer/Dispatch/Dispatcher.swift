@@ -60,10 +60,6 @@ package final class Dispatcher: Sendable {
         var backlog: Int { inFlight.count - resumed.count }
         var waiters: [UInt64: [CheckedContinuation<DeliveryOutcome, Never>]] = [:]
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
-        /// Every attempt chain's task, by token: the shutdown cancels them.
-        var chains: [UInt64: Chain] = [:]
-        /// Resumed when `chains` becomes empty during the shutdown.
-        var drainWaiters: [CheckedContinuation<Void, Never>] = []
         var nextEphemeralID: UInt64 = 1
     }
 
@@ -72,6 +68,16 @@ package final class Dispatcher: Sendable {
     private struct Chain {
         var task: Task<Void, Never>?
         var isRunning = false
+    }
+
+    /// The attempts' tasks, under their own lock: the event loop's hand-over takes `state`'s.
+    private struct Chains {
+        /// Cleared by the shutdown: no attempt starts after it.
+        var accepting = true
+        /// Every chain by token: the shutdown cancels them.
+        var tasks: [UInt64: Chain] = [:]
+        /// Resumed when `tasks` becomes empty during the shutdown.
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     /// How one handler ended for a delivery; `nil` where it was interrupted by the shutdown.
@@ -137,6 +143,7 @@ package final class Dispatcher: Sendable {
     private let random: @Sendable () -> Double
     private let permits: AsyncSemaphore
     private let state = Mutex(State())
+    private let chains = Mutex(Chains())
     /// `state.backlog`, readable without the lock.
     private let inFlightCount = Atomic(0)
     private let nextChainToken = Atomic<UInt64>(0)
@@ -223,7 +230,10 @@ package final class Dispatcher: Sendable {
         root?.cancel()
         await root?.value
         // Backoff and permit waits end now; running attempts get the grace period.
-        let waiting = state.withLock { state in state.chains.values.filter { !$0.isRunning }.compactMap(\.task) }
+        let waiting = chains.withLock { chains in
+            chains.accepting = false
+            return chains.tasks.values.filter { !$0.isRunning }.compactMap(\.task)
+        }
         for task in waiting { task.cancel() }
         let drained = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             let once = ResumeOnce(continuation)
@@ -238,7 +248,7 @@ package final class Dispatcher: Sendable {
             }
         }
         if !drained {
-            let running = state.withLock { $0.chains.values.compactMap(\.task) }
+            let running = chains.withLock { $0.tasks.values.compactMap(\.task) }
             for task in running { task.cancel() }
         }
         await syncProgress()
@@ -413,10 +423,10 @@ package final class Dispatcher: Sendable {
     /// inline in that task: no second task, no hand-over, for the attempt that succeeds.
     private func startChain(_ run: Run, _ name: String, attempts: Int, after delay: Duration?) {
         let token = nextChainToken.add(1, ordering: .relaxed).newValue
-        let started = state.withLock { state -> Bool in
-            guard state.phase == .running else { return false }
-            state.chains[token] = Chain()
-            state.chains[token]?.task = Task {
+        let started = chains.withLock { chains -> Bool in
+            guard chains.accepting else { return false }
+            chains.tasks[token] = Chain()
+            chains.tasks[token]?.task = Task {
                 await self.attemptChain(run, name, attempts: attempts + 1, after: delay, token: token)
                 self.endChain(token)
             }
@@ -433,9 +443,9 @@ package final class Dispatcher: Sendable {
             report(run, nil)
             return
         }
-        let mayRun = state.withLock { state -> Bool in
-            guard state.phase == .running, !Task.isCancelled else { return false }
-            state.chains[token]?.isRunning = true
+        let mayRun = chains.withLock { chains -> Bool in
+            guard chains.accepting, !Task.isCancelled else { return false }
+            chains.tasks[token]?.isRunning = true
             return true
         }
         guard mayRun else {
@@ -448,7 +458,7 @@ package final class Dispatcher: Sendable {
             clock.deadline(after: timeout) {
                 guard claim.expire() else { return }
                 self.metrics?.recordTimeout()
-                self.state.withLock { $0.chains[token]?.task }?.cancel()
+                self.chains.withLock { $0.tasks[token]?.task }?.cancel()
                 self.failed(run, name, attempts: attempts, error: "timed out after \(timeout)")
             }
         }
@@ -505,11 +515,11 @@ package final class Dispatcher: Sendable {
     }
 
     private func endChain(_ token: UInt64) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.chains.removeValue(forKey: token)
-            guard state.chains.isEmpty else { return [] }
-            defer { state.drainWaiters = [] }
-            return state.drainWaiters
+        let waiters = chains.withLock { chains -> [CheckedContinuation<Void, Never>] in
+            chains.tasks.removeValue(forKey: token)
+            guard chains.tasks.isEmpty else { return [] }
+            defer { chains.drainWaiters = [] }
+            return chains.drainWaiters
         }
         for waiter in waiters { waiter.resume() }
     }
@@ -517,9 +527,9 @@ package final class Dispatcher: Sendable {
     /// Returns when no chain is left; for the shutdown, after new chains stopped starting.
     private func chainsDrained() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let drained = state.withLock { state -> Bool in
-                guard !state.chains.isEmpty else { return true }
-                state.drainWaiters.append(continuation)
+            let drained = chains.withLock { chains -> Bool in
+                guard !chains.tasks.isEmpty else { return true }
+                chains.drainWaiters.append(continuation)
                 return false
             }
             if drained { continuation.resume() }
