@@ -41,7 +41,7 @@ let package = Package(
         ),
         .testTarget(name: "PromptEventsServerTests", dependencies: ["PromptEventsServer"]),
         // Help/ holds the pinned help screens, read by path in HelpTests.
-        .testTarget(name: "PromptListenTests", dependencies: ["PromptListen"], exclude: ["Help"]),
+        .testTarget(name: "PromptListenTests", dependencies: ["PromptListen", "PromptEvents"], exclude: ["Help"]),
     ]
 )
 

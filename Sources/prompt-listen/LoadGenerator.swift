@@ -26,7 +26,7 @@ enum LoadGenerator {
         timeout: Duration
     ) -> Int32 {
         let next = Atomic<Int>(0)
-        let tally = Mutex(Tally())
+        let tally = Locked(Tally())
         let group = DispatchGroup()
         let started = monotonicNow()
         for _ in 0..<concurrency {

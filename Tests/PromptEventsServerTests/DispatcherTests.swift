@@ -1,5 +1,4 @@
 import PromptEvents
-import Synchronization
 import Testing
 
 @testable import PromptEventsServer
@@ -127,7 +126,7 @@ import Testing
 
     @Test func attemptOverItsTimeBudgetCountsAsFailureAndIsCancelled() async throws {
         let metrics = Metrics()
-        let cancelled = Mutex(0)
+        let cancelled = Locked(0)
         let handlers = ScriptedHandlers(names: ["slow"]) { _, _, _ in
             do {
                 try await Task.sleep(for: .seconds(3600))
@@ -184,7 +183,7 @@ import Testing
 
     @Test func realClockDeadlinesFireOnceAndCancelledOnesAreForgotten() async throws {
         let clock = ContinuousDispatcherClock()
-        let fired = Mutex<[Int]>([])
+        let fired = Locked<[Int]>([])
         let start = ContinuousClock.now
         _ = clock.deadline(after: .milliseconds(30)) { fired.withLock { $0.append(1) } }
         let cancel = clock.deadline(after: .milliseconds(30)) { fired.withLock { $0.append(2) } }
@@ -237,7 +236,7 @@ import Testing
 
     @Test(arguments: [1, 2, 3])
     func concurrencyBoundIsRespected(bound: Int) async throws {
-        let running = Mutex((now: 0, most: 0))
+        let running = Locked((now: 0, most: 0))
         let handlers = ScriptedHandlers(names: ["a", "b"]) { _, _, _ in
             running.withLock {
                 $0.now += 1
@@ -340,7 +339,7 @@ import Testing
 
     @Test func replayRunsFinishedDeliveriesAgainUnderTheSameId() async throws {
         let journal = try Journal.open(at: "/tmp/j", fileSystem: InMemoryFileSystem())
-        let seen = Mutex<[UInt64]>([])
+        let seen = Locked<[UInt64]>([])
         let handlers = ScriptedHandlers(names: ["A"]) { _, record, _ in seen.withLock { $0.append(record.id) } }
         let dispatcher = Dispatcher(
             handlers: handlers,
@@ -425,7 +424,7 @@ struct TestError: Error, CustomStringConvertible {
 final class ScriptedHandlers: DeliveryHandlers {
     private let names: @Sendable (JournalRecord) -> [String]
     private let behaviour: @Sendable (String, JournalRecord, Int) async throws -> Void
-    private let counts = Mutex<[String: Int]>([:])
+    private let counts = Locked<[String: Int]>([:])
 
     init(
         names: @escaping @Sendable (JournalRecord) -> [String],
@@ -459,7 +458,7 @@ final class ScriptedHandlers: DeliveryHandlers {
 
 /// Records every requested sleep and returns at once.
 final class RecordingClock: DispatcherClock {
-    private let recorded = Mutex<[Duration]>([])
+    private let recorded = Locked<[Duration]>([])
 
     var sleeps: [Duration] { recorded.withLock { $0 } }
 
@@ -479,10 +478,10 @@ struct SuspendingClock: DispatcherClock {
 
 /// Returns the given values in turn, then the last one forever.
 final class RandomSequence: Sendable {
-    private let values: Mutex<[Double]>
+    private let values: Locked<[Double]>
 
     init(_ values: [Double]) {
-        self.values = Mutex(values)
+        self.values = Locked(values)
     }
 
     var next: @Sendable () -> Double {
@@ -494,7 +493,7 @@ final class RandomSequence: Sendable {
 
 /// Suspends waiters (ignoring cancellation) until opened.
 final class Gate: Sendable {
-    private let state = Mutex((isOpen: false, waiters: [CheckedContinuation<Void, Never>]()))
+    private let state = Locked((isOpen: false, waiters: [CheckedContinuation<Void, Never>]()))
 
     func wait() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

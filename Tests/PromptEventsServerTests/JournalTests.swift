@@ -1,5 +1,4 @@
 import PromptEvents
-import Synchronization
 import Testing
 
 @testable import PromptEventsServer
@@ -789,7 +788,7 @@ final class TemporaryDirectory {
 
 /// A settable wall clock for retention and de-duplication windows.
 final class TestClock: Sendable {
-    private let current = Mutex(Date(timeIntervalSinceReferenceDate: 800_000_000))
+    private let current = Locked(Date(timeIntervalSinceReferenceDate: 800_000_000))
 
     var now: @Sendable () -> Date {
         { self.current.withLock { $0 } }

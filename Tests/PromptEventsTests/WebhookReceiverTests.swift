@@ -1,12 +1,11 @@
 import Foundation
 import PromptEvents
-import Synchronization
 import Testing
 
 @Suite struct WebhookReceiverTests {
     /// Records which handlers saw which kinds.
     final class Log: Sendable {
-        let entries = Mutex<[String]>([])
+        let entries = Locked<[String]>([])
         func add(_ entry: String) { entries.withLock { $0.append(entry) } }
         var all: [String] { entries.withLock { $0 } }
     }

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import PromptEvents
 import Testing
 
 /// The built `prompt-listen` binary, next to the test bundle.
@@ -59,7 +59,7 @@ enum Binary {
 
 /// A `prompt-listen serve` process on 127.0.0.1:0, stopped by PID.
 final class ServeProcess: @unchecked Sendable {
-    // @unchecked: `process` is set once in init; the buffers are Mutex-protected.
+    // @unchecked: `process` is set once in init; the buffers are locked.
     let process = Process()
     let directory: String
     private let stdout = Locked(Data())

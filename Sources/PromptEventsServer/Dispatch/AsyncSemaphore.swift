@@ -1,4 +1,4 @@
-import Synchronization
+import PromptEvents
 
 /// A counting semaphore for tasks: `acquire()` suspends (without blocking a thread) until a
 /// permit is free, in first-come order, and throws when the waiting task is cancelled.
@@ -10,13 +10,13 @@ final class AsyncSemaphore: Sendable {
         var nextID: UInt64 = 0
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     /// Creates a semaphore.
     ///
     /// - Parameter permits: How many holders may hold it at once.
     init(permits: Int) {
-        state = Mutex(State(available: permits))
+        state = Locked(State(available: permits))
     }
 
     /// Waits for a permit and takes it.
@@ -80,13 +80,13 @@ final class ResumeOnce<Value: Sendable>: Sendable {
         var onResume: [@Sendable () -> Void] = []
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     /// Wraps a continuation.
     ///
     /// - Parameter continuation: The continuation to resume once.
     init(_ continuation: CheckedContinuation<Value, Never>) {
-        state = Mutex(State(continuation: continuation))
+        state = Locked(State(continuation: continuation))
     }
 
     /// Resumes with `value` unless already resumed.

@@ -1,5 +1,4 @@
 package import PromptEvents
-import Synchronization
 
 /// The handlers the dispatcher runs, as seen from the journal: stable names and a way to run one.
 ///
@@ -113,7 +112,7 @@ final class Deadlines: Sendable {
         var isTicking = false
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     var pending: Int { state.withLock { $0.entries.count } }
 

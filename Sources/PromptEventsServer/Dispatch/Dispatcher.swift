@@ -92,12 +92,12 @@ package final class Dispatcher: Sendable {
         let job: Job
         /// The handlers, in their order; failures are reported in it.
         let names: [String]
-        private let pending: Mutex<(remaining: Int, failures: [HandlerFailure], interrupted: Bool)>
+        private let pending: Locked<(remaining: Int, failures: [HandlerFailure], interrupted: Bool)>
 
         init(job: Job, names: [String], remaining: Int, failures: [HandlerFailure]) {
             self.job = job
             self.names = names
-            pending = Mutex((remaining, failures, false))
+            pending = Locked((remaining, failures, false))
         }
 
         /// Records one handler's result; returns the delivery's outcome when it was the last.
@@ -142,8 +142,8 @@ package final class Dispatcher: Sendable {
     private let clock: any DispatcherClock
     private let random: @Sendable () -> Double
     private let permits: AsyncSemaphore
-    private let state = Mutex(State())
-    private let chains = Mutex(Chains())
+    private let state = Locked(State())
+    private let chains = Locked(Chains())
     /// `state.backlog`, readable without the lock.
     private let inFlightCount = Atomic(0)
     private let nextChainToken = Atomic<UInt64>(0)

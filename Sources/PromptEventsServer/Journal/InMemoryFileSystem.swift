@@ -1,4 +1,4 @@
-import Synchronization
+import PromptEvents
 
 /// A ``FileSystem`` in memory that remembers which bytes and names were made durable.
 ///
@@ -74,7 +74,7 @@ package final class InMemoryFileSystem: FileSystem {
         }
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Creates an empty file system containing only `/`, with `/tmp` as a convenience.
     package init() {

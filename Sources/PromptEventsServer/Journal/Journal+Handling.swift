@@ -1,4 +1,4 @@
-import Synchronization
+import PromptEvents
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

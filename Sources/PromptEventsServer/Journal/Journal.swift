@@ -1,5 +1,4 @@
 public import PromptEvents
-import Synchronization
 
 #if canImport(FoundationEssentials)
 package import FoundationEssentials
@@ -48,9 +47,9 @@ public final class Journal: Sendable {
     let now: @Sendable () -> Date
     let metrics: Metrics?
     private let droppedHeaderNames: Set<String>
-    let state: Mutex<JournalState>
+    let state: Locked<JournalState>
     /// Serializes syncs, retention and closing; always taken before `state`, never inside it.
-    let syncLock = Mutex(())
+    let syncLock = Locked(())
 
     /// Opens (read-write: creating if needed) the journal in `directory`.
     ///
@@ -172,7 +171,7 @@ public final class Journal: Sendable {
                 state.deduplication.remember(key, id: entry.id, receivedAt: entry.receivedAt, now: current)
             }
         }
-        self.state = Mutex(state)
+        self.state = Locked(state)
     }
 
     deinit {

@@ -93,7 +93,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     }
 
     func stop(gracePeriod: Duration) {
-        let done = Mutex(false)
+        let done = Locked(false)
         let dispatcher = self.dispatcher
         Task {
             await dispatcher.shutdown(gracePeriod: gracePeriod)

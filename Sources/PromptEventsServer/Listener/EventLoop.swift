@@ -2,7 +2,6 @@
 import CPromptEventsLinux
 import Glibc
 import PromptEvents
-import Synchronization
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -17,7 +16,7 @@ import Foundation
 /// Handlers never run here: they run on Swift's concurrency pool, via the sink.
 final class EventLoop: @unchecked Sendable {
     // @unchecked: every mutable property below `inbox` is touched by the loop thread only;
-    // `inbox` is a Mutex, and `wake` is an eventfd safe to write from any thread.
+    // `inbox` is locked, and `wake` is an eventfd safe to write from any thread.
 
     enum Message {
         case complete(Ticket, WebhookResponse)
@@ -30,7 +29,7 @@ final class EventLoop: @unchecked Sendable {
     private let observer: @Sendable (ListenerEvent) -> Void
     private let metrics: Metrics
     private let clock: @Sendable () -> UInt64
-    private let inbox = Mutex<[Message]>([])
+    private let inbox = Locked<[Message]>([])
     private let wake: WakeSignal
     private let epoll: Epoll
 

@@ -1,6 +1,5 @@
 import Dispatch
 public import PromptEvents
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -25,8 +24,8 @@ import Darwin
 /// cores), and it lets the journal batch every delivery of one loop turn into one `fdatasync`.
 public final class WebhookListener: Sendable {
     private let loop: EventLoop
-    private let started = Mutex(false)
-    private let done = Mutex<[CheckedContinuation<Void, Never>]?>([])
+    private let started = Locked(false)
+    private let done = Locked<[CheckedContinuation<Void, Never>]?>([])
     private let pipeline: DeliveryPipeline
 
     /// The address the listener is bound to, with the real port when port 0 was asked for.

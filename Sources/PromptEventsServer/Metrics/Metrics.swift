@@ -1,3 +1,4 @@
+import PromptEvents
 import Synchronization
 
 /// Counters and gauges of the receive → journal → dispatch path, rendered as Prometheus text.
@@ -64,7 +65,7 @@ public final class Metrics: Sendable {
     /// The content type of ``prometheusText()``.
     public static let prometheusContentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    private let values = Mutex(Snapshot())
+    private let values = Locked(Snapshot())
     // The three counters every delivery moves, two of them on the event loop: atomics, so the
     // loop and the handlers' threads never wait on each other's lock for them.
     private let receivedCount = Atomic(0)

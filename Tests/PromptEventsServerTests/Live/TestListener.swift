@@ -1,6 +1,5 @@
 import Foundation
 import PromptEvents
-import Synchronization
 import Testing
 
 @testable import PromptEventsServer
