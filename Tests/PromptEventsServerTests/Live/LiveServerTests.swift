@@ -143,7 +143,7 @@ struct LiveServerTests {
         for index in 1...3 {
             let body = "{\"orgId\":\(index)}"
             client.send("POST /message/added HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
-            let response = try #require(client.readResponses(1).first)
+            let response = try #require(await client.readResponses(1).first)
             #expect(response.hasPrefix("HTTP/1.1 200 OK"), "\(mode): \(response)")
         }
         #expect(Set(await server.received(atLeast: 3).compactMap(\.orgID)) == [1, 2, 3])
@@ -160,9 +160,9 @@ struct LiveServerTests {
         }
         let client = try RawClient(port: server.port)
         client.send("POST /customer/optOut HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n{\"orgId\":1}")
-        #expect(client.readResponses(1).first?.hasPrefix("HTTP/1.1 500") == true)
+        #expect(await client.readResponses(1).first?.hasPrefix("HTTP/1.1 500") == true)
         client.send("POST /message/added HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n{\"orgId\":2}")
-        #expect(client.readResponses(1).first?.hasPrefix("HTTP/1.1 200") == true)
+        #expect(await client.readResponses(1).first?.hasPrefix("HTTP/1.1 200") == true)
         await server.stop()
     }
 
@@ -175,7 +175,7 @@ struct LiveServerTests {
                 return "POST /message/added HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
             }.joined() + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
         client.send(requests)
-        let responses = client.readResponses(4)
+        let responses = await client.readResponses(4)
         #expect(responses.count == 4)
         #expect(responses.prefix(3).allSatisfy { $0.hasPrefix("HTTP/1.1 200 OK") && $0.hasSuffix("OK\n") })
         #expect(responses.last?.hasSuffix("ok\n") == true)
@@ -198,7 +198,7 @@ struct LiveServerTests {
         let client = try RawClient(port: server.port)
         let hidden = "POST /smuggled/hidden HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n{\"orgId\":2}"
         client.send(front + "Content-Length: 11\r\n\r\n{\"orgId\":1}" + hidden)
-        let (text, closed) = client.read()
+        let (text, closed) = await client.read()
         #expect(text.hasPrefix("HTTP/1.1 200 OK"))
         #expect(RawClient.split(text).count == 1)
         #expect(closed)
@@ -228,7 +228,7 @@ struct LiveServerTests {
         #expect(server.requestRecords.count == 4, "only the backlog's worth is read while handlers are stuck")
         gate.open()
         for client in clients {
-            #expect(client.readResponses(1).first?.hasPrefix("HTTP/1.1 200 OK") == true)
+            #expect(await client.readResponses(1).first?.hasPrefix("HTTP/1.1 200 OK") == true)
         }
         #expect(await server.received(atLeast: 8).count == 8)
         await server.stop()
@@ -242,7 +242,7 @@ struct LiveServerTests {
         client.send(
             "POST /message/added HTTP/1.1\r\nHost: x\r\nwebhooktoken: wrong\r\nExpect: 100-continue\r\nContent-Length: 500000\r\n\r\n"
         )
-        let (text, closed) = client.read()
+        let (text, closed) = await client.read()
         #expect(text.hasPrefix("HTTP/1.1 401 Unauthorized"))
         #expect(!text.contains("100 Continue"))
         #expect(text.contains("Connection: close"))
@@ -274,7 +274,7 @@ struct LiveServerTests {
         client.send(request)
         let response =
             request.hasPrefix("HEAD")
-            ? client.read { $0.hasSuffix("\r\n\r\n") }.text : try #require(client.readResponses(1).first)
+            ? await client.read { $0.hasSuffix("\r\n\r\n") }.text : try #require(await client.readResponses(1).first)
         #expect(response.hasPrefix("HTTP/1.1 \(status)"), "got \(response)")
         #expect(bodyContains.isEmpty || response.contains(bodyContains))
         await server.stop()
@@ -284,7 +284,7 @@ struct LiveServerTests {
         let server = try TestListener(authentication: .open) { $0.limits.maxBodyBytes = 1000 }
         let client = try RawClient(port: server.port)
         client.send("POST /message/added HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\n\r\n")
-        let (text, closed) = client.read()
+        let (text, closed) = await client.read()
         #expect(text.hasPrefix("HTTP/1.1 413"))
         #expect(closed)
         await server.stop()
@@ -298,7 +298,7 @@ struct LiveServerTests {
         let client = try RawClient(port: server.port)
         client.send("POST /message/added HTTP/1.1\r\nHo")
         let started = Date()
-        let (text, closed) = client.read()
+        let (text, closed) = await client.read()
         #expect(text.hasPrefix("HTTP/1.1 408"))
         #expect(closed)
         #expect(Date().timeIntervalSince(started) < 3)
@@ -312,10 +312,10 @@ struct LiveServerTests {
         }
         let client = try RawClient(port: server.port)
         client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        let (text, closed) = client.read { $0.hasSuffix("ok\n") }
+        let (text, closed) = await client.read { $0.hasSuffix("ok\n") }
         #expect(text.hasSuffix("ok\n"))
         #expect(!closed)
-        let after = client.read()
+        let after = await client.read()
         #expect(after.text.isEmpty)
         #expect(after.closed)
         await server.stop()
@@ -327,10 +327,10 @@ struct LiveServerTests {
         let second = try RawClient(port: server.port)
         first.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         second.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(first.readResponses(1).first?.hasPrefix("HTTP/1.1 200") == true)
-        #expect(second.readResponses(1).first?.hasPrefix("HTTP/1.1 200") == true)
+        #expect(await first.readResponses(1).first?.hasPrefix("HTTP/1.1 200") == true)
+        #expect(await second.readResponses(1).first?.hasPrefix("HTTP/1.1 200") == true)
         let third = try RawClient(port: server.port)
-        let (text, closed) = third.read()
+        let (text, closed) = await third.read()
         #expect(text.hasPrefix("HTTP/1.1 503"))
         #expect(text.contains("Retry-After: 1"))
         #expect(closed)
@@ -350,7 +350,7 @@ struct LiveServerTests {
         first.start()
         let client = try RawClient(port: first.address.port)
         client.send("POST /message/added HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n{\"orgId\":99}")
-        #expect(client.readResponses(1).first?.hasPrefix("HTTP/1.1 200") == true)
+        #expect(await client.readResponses(1).first?.hasPrefix("HTTP/1.1 200") == true)
         first.shutdown()
         await first.wait()
         // Second run: the same handler name now succeeds and sees the journaled delivery.
@@ -369,10 +369,10 @@ struct LiveServerTests {
         let server = try TestListener(authentication: .open)
         let client = try RawClient(port: server.port)
         client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(client.readResponses(1).first?.hasPrefix("HTTP/1.1 200") == true)
+        #expect(await client.readResponses(1).first?.hasPrefix("HTTP/1.1 200") == true)
         await server.stop()
         // The idle connection was closed and the port no longer accepts.
-        #expect(client.read().closed)
+        #expect(await client.read().closed)
         #expect(throws: (any Error).self) { _ = try RawClient(port: server.port) }
     }
 }

@@ -4,9 +4,13 @@ import Foundation
 import Glibc
 #endif
 
-/// A blocking TCP client that sends exact bytes and reads what comes back, for tests that
-/// need control over every byte (pipelining, malformed requests, slow clients).
-final class RawClient {
+/// A TCP client that sends exact bytes and reads what comes back, for tests that need control
+/// over every byte (pipelining, malformed requests, slow clients).
+///
+/// Reads block in `recv` (up to 5 s), so they run on a Dispatch thread, not on the cooperative
+/// pool: with two cores the pool has two threads, and two tests blocked in reads would starve the
+/// handlers an after-handlers server must run before it can answer them.
+final class RawClient: @unchecked Sendable {
     let fd: Int32
 
     init(port: Int) throws {
@@ -44,7 +48,15 @@ final class RawClient {
     }
 
     /// Reads until `predicate` holds for what was read, the peer closes, or the timeout passes.
-    func read(until predicate: (String) -> Bool = { _ in false }) -> (text: String, closed: Bool) {
+    func read(until predicate: @escaping @Sendable (String) -> Bool = { _ in false }) async -> (
+        text: String, closed: Bool
+    ) {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: self.blockingRead(until: predicate)) }
+        }
+    }
+
+    private func blockingRead(until predicate: (String) -> Bool) -> (text: String, closed: Bool) {
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -61,8 +73,8 @@ final class RawClient {
     }
 
     /// Reads until `count` complete responses with Content-Length bodies have arrived.
-    func readResponses(_ count: Int) -> [String] {
-        let text = read { text in Self.split(text).count >= count }.text
+    func readResponses(_ count: Int) async -> [String] {
+        let text = await read { text in Self.split(text).count >= count }.text
         return Self.split(text)
     }
 
