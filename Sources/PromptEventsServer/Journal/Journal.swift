@@ -99,6 +99,7 @@ public final class Journal: Sendable {
     ) throws(JournalError) -> Journal {
         let directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         var state = JournalState(deduplication: DeduplicationIndex(window: configuration.deduplicationWindow))
+        state.index.forgetsProgressWhenDone = access == .readWrite
         let report: RecoveryReport
         do {
             if access == .readWrite {

@@ -51,6 +51,13 @@ struct JournalIndex: Sendable {
     private(set) var deadLetterCount = 0
     /// The id the next delivery gets.
     var nextID: UInt64 = 1
+    /// Whether a delivery's per-handler progress is dropped once it is done.
+    ///
+    /// A server keeps done deliveries for the retention period (a day by default) and never reads
+    /// their progress again (every handler succeeded); read-only inspection keeps it.
+    var forgetsProgressWhenDone = false
+    /// One copy of each event kind's text for all entries (kinds repeat; long ones are allocated).
+    private var kinds: Set<String> = []
 
     /// Applies one record; returns `false` when it refers to an unknown delivery (an orphan whose
     /// delivery was removed with an old segment) or repeats a known delivery id.
@@ -65,7 +72,7 @@ struct JournalIndex: Sendable {
                 IndexEntry(
                     id: record.id,
                     location: location,
-                    kind: record.kind,
+                    kind: intern(record.kind),
                     receivedAt: record.receivedAt,
                     state: isDead ? .deadLettered : .pending,
                     finishedAt: isDead ? record.receivedAt : nil,
@@ -80,9 +87,11 @@ struct JournalIndex: Sendable {
         case .attempt(let id, let progress):
             return modify(id) { $0.handlers[progress.handler] = progress }
         case .finished(let id, let state, let date):
+            let forgetsProgress = forgetsProgressWhenDone && state == .done
             return modify(id) { entry in
                 entry.state = state
                 entry.finishedAt = state == .pending ? nil : date
+                if forgetsProgress { entry.handlers = [:] }
             }
         case .reset(let id, _):
             return modify(id) { entry in
@@ -93,11 +102,12 @@ struct JournalIndex: Sendable {
         case .purged(let id, _):
             return modify(id) { $0.isPurged = true }
         case .snapshot(let snapshot):
+            let handlers = forgetsProgressWhenDone && snapshot.state == .done ? [] : snapshot.handlers
             return modify(snapshot.id) { entry in
                 entry.state = snapshot.state
                 entry.finishedAt = snapshot.finishedAt
                 entry.isPurged = snapshot.isPurged
-                entry.handlers = Dictionary(snapshot.handlers.map { ($0.handler, $0) }) { _, last in last }
+                entry.handlers = Dictionary(handlers.map { ($0.handler, $0) }) { _, last in last }
             }
         }
     }
@@ -116,6 +126,12 @@ struct JournalIndex: Sendable {
         account(entry, 1)
         entries[id] = entry
         return true
+    }
+
+    private mutating func intern(_ kind: String) -> String {
+        if let known = kinds.firstIndex(of: kind) { return kinds[known] }
+        if kinds.count < 1024 { kinds.insert(kind) }  // Bounded: kinds come from the network.
+        return kind
     }
 
     private mutating func insert(_ entry: IndexEntry) {
