@@ -45,6 +45,10 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     private let maximumBacklog: Int
     private var paused = false
     private let retentionRunning = Atomic(false)
+    /// During an outage (a full or vanished disk) every request fails the same way: its request
+    /// line says 503 each time; the cause is worth a line every few seconds, not per request.
+    private var appendFailures = RepeatedWarning(interval: .seconds(10))
+    private var syncFailures = RepeatedWarning(interval: .seconds(10))
 
     init(
         receiver: WebhookReceiver,
@@ -142,7 +146,11 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
                 acknowledgement: mode
             )
         } catch {
-            observer(.warning("journal append failed: \(error)"))
+            if let warning = appendFailures.report(
+                "journal append failed, answering 503 (Prompt.io retries): \(error)"
+            ) {
+                observer(.warning(warning))
+            }
             if let error = error as? JournalError, error.code == .full { makeRoom(in: journal) }
             return .respond(Self.unavailable, deliveryID: nil, duplicate: false)
         }
@@ -196,7 +204,9 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
         do {
             try journal.sync()
         } catch {
-            observer(.warning("journal sync failed, answering 503: \(error)"))
+            if let warning = syncFailures.report("journal sync failed, answering 503: \(error)") {
+                observer(.warning(warning))
+            }
             for (_, _, ticket) in batch where mode == .afterHandlers {
                 loop?.complete(ticket, with: Self.unavailable)
             }
@@ -320,4 +330,29 @@ func usleepMilliseconds(_ milliseconds: UInt32) {
     var request = timespec(tv_sec: 0, tv_nsec: Int(milliseconds) * 1_000_000)
     var remaining = timespec()
     while nanosleep(&request, &remaining) != 0 { request = remaining }
+}
+
+/// A warning that would repeat for every request while a fault lasts: reported at most once per
+/// `interval`, saying how many were folded into it.
+struct RepeatedWarning {
+    let interval: Duration
+    private var lastReport: ContinuousClock.Instant?
+    private var folded = 0
+
+    init(interval: Duration) {
+        self.interval = interval
+    }
+
+    /// Returns the line to log now, or `nil` when it was folded into the next one.
+    mutating func report(_ message: String, now: ContinuousClock.Instant = .now) -> String? {
+        if let lastReport, now - lastReport < interval {
+            folded += 1
+            return nil
+        }
+        defer {
+            lastReport = now
+            folded = 0
+        }
+        return folded == 0 ? message : "\(message) (and \(folded) more since the last report)"
+    }
 }
