@@ -5,8 +5,8 @@
 // Prints several "WARNING: ThreadSanitizer: Swift access race" / "data race" reports, then 64,
 // on Swift 6.3.1: under contention Mutex takes its slow path (`_lockSlow`, a futex wait in the
 // uninstrumented runtime), so TSan never sees that acquire and calls the next critical section a
-// race with the previous one. The same pattern is behind every report in an instrumented
-// prompt-listen (Docs/Security.md, "What was tested").
+// race with the previous one. That is why PromptEvents locks with `Locked` (a pthread mutex,
+// which TSan intercepts) instead of Mutex (Sources/PromptEvents/Core/Locked.swift).
 import Dispatch
 import Synchronization
 
