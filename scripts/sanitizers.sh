@@ -19,8 +19,8 @@ for name in "${sanitizers[@]}"; do
         echo "<== $name: sanitizer reports (see $folder/test.log; leaks inside Foundation's Process"
         echo "    and Data(contentsOf:), used only by the tests, are known false positives)"
         status=1
-    elif grep -qE "Test run with .* failed" "$folder/test.log"; then
-        echo "<== $name: tests failed under the sanitizer (see $folder/test.log)"
+    elif ! grep -qE "Test run with .* passed" "$folder/test.log"; then
+        echo "<== $name: the build or some tests failed under the sanitizer (see $folder/test.log)"
         status=1
     else
         echo "<== $name: no sanitizer reports, $((SECONDS - started)) s"
