@@ -237,6 +237,19 @@ func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
         #expect(try decode([Date].self, #"[1000,"1970-01-01T00:00:02Z"]"#).map(\.timeIntervalSince1970) == [1, 2])
     }
 
+    /// Values where `ms / 1000` since 1970 and the exact instant round to different `Date`s.
+    @Test(arguments: [1_712_345_679_123, 1_250_412_573_173, 836_022_225_947, 0, -1500, Int64.max, Int64.min])
+    func millisecondTimestampsGiveTheSameDateEverywhere(milliseconds: Int64) throws {
+        let decoded = try decode(Date.self, "\(milliseconds)")
+        #expect(decoded == Date(promptTimestamp: milliseconds))
+        let customer = PromptEvents.Customer(json: ["createdTimestamp": .number(JSONNumber(milliseconds))])
+        #expect(customer.created == decoded)
+        let (sinceReferenceDate, overflow) = milliseconds.subtractingReportingOverflow(978_307_200_000)
+        if !overflow {
+            #expect(decoded.timeIntervalSinceReferenceDate == Double(sinceReferenceDate) / 1000)
+        }
+    }
+
     @Test func invalidDatesAreDecodingErrors() throws {
         struct Stamped: Decodable { var at: Date }
         let error = try #require(throws: DecodingError.self) { try decode(Stamped.self, #"{"at":"yesterday"}"#) }

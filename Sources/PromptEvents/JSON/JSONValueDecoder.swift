@@ -342,11 +342,7 @@ extension JSONValueDecoderImpl {
     static func unwrapDate(_ value: JSONValue, path: @autoclosure () -> [any CodingKey]) throws -> Date {
         switch value {
         case .number(let number):
-            if case .int(let milliseconds) = number.storage {
-                // Exact integer arithmetic first, so the one rounding happens in the final division.
-                let (sinceReferenceDate, overflow) = milliseconds.subtractingReportingOverflow(978_307_200_000)
-                if !overflow { return Date(timeIntervalSinceReferenceDate: Double(sinceReferenceDate) / 1_000) }
-            }
+            if case .int(let milliseconds) = number.storage { return Date(promptTimestamp: milliseconds) }
             let milliseconds = number.double
             guard milliseconds.isFinite else { throw doesNotFit(number, Date.self, path()) }
             return Date(timeIntervalSince1970: milliseconds / 1_000)

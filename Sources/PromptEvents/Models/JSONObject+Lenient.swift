@@ -29,7 +29,16 @@ extension JSONObject {
 
 extension Date {
     /// Creates a date from a Prompt.io `*Timestamp`: milliseconds since the Unix epoch.
+    ///
+    /// The nearest `Date` to the exact instant: the shift to Foundation's 2001 reference date is
+    /// done in integers, so the division is the only rounding. (`timeIntervalSince1970: ms / 1000`
+    /// rounds twice and is often one ulp off: 1712345679123 gave …479.1229999.)
     init(promptTimestamp milliseconds: Int64) {
-        self.init(timeIntervalSince1970: Double(milliseconds) / 1000)
+        let (sinceReferenceDate, overflow) = milliseconds.subtractingReportingOverflow(978_307_200_000)
+        if overflow {
+            self.init(timeIntervalSince1970: Double(milliseconds) / 1000)
+        } else {
+            self.init(timeIntervalSinceReferenceDate: Double(sinceReferenceDate) / 1000)
+        }
     }
 }
