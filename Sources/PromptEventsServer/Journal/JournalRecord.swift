@@ -119,7 +119,7 @@ public struct JournalEntry: Sendable, Hashable, Identifiable {
     /// Empty for a ``JournalRecord/State/done`` delivery of a journal opened read-write: a server
     /// keeps done deliveries for a day by default, and dropping their progress (every handler
     /// succeeded) keeps its memory per retained delivery small. A journal opened
-    /// ``AccessMode/readOnly``, as `prompt-listen journal` does, reads it back from disk.
+    /// ``Journal/AccessMode/readOnly``, as `prompt-listen journal` does, reads it back from disk.
     public var handlers: [HandlerProgress]
     /// When the delivery reached ``JournalRecord/State/done`` or
     /// ``JournalRecord/State/deadLettered``; `nil` while pending.
