@@ -55,64 +55,104 @@ enum AuthenticationOptions {
         on the command line are visible in the process list.
         """
 
+    /// An authentication method, for commands that use only some of them.
+    enum Method: CaseIterable {
+        case basic, hubSecret, header
+    }
+
+    /// One configured value and where it came from, for error messages that never quote it.
+    private struct Value {
+        var text: String
+        var source: String
+    }
+
     /// The configured authentication, and warnings for the user (never containing a secret).
+    ///
+    /// - Parameters:
+    ///   - arguments: The parsed command line.
+    ///   - environment: The process environment.
+    ///   - methods: The methods the command uses; values for the others are not read, so a
+    ///     malformed one cannot stop a command that would ignore it.
+    /// - Returns: The authentication, and warnings about values given on the command line.
+    /// - Throws: ``UsageError`` naming the flag, file line or variable line of a malformed value.
     static func build(
         from arguments: ParsedArguments,
-        environment: [String: String]
+        environment: [String: String],
+        methods: Set<Method> = Set(Method.allCases)
     ) throws(UsageError) -> (authentication: Authentication, warnings: [String]) {
         var authentication = Authentication()
         var warnings: [String] = []
-        func values(flag: String, file: String, variable: String) throws(UsageError) -> [String] {
-            var result = arguments.all(flag)
+        func values(flag: String, file: String, variable: String) throws(UsageError) -> [Value] {
+            var result = arguments.all(flag).map { Value(text: $0, source: "--\(flag)") }
             if !result.isEmpty {
                 warnings.append(
                     "--\(flag) on the command line is visible in the process list; prefer --\(file) or \(variable)."
                 )
             }
             for path in arguments.all(file) {
+                let text: String
                 do {
-                    result += lines(String(decoding: try readFile(path), as: UTF8.self))
+                    text = String(decoding: try readFile(path), as: UTF8.self)
                 } catch {
                     throw UsageError(message: "Cannot read --\(file) '\(path)': \(error).")
                 }
+                result += numberedLines(text).map { Value(text: $1, source: "--\(file) '\(path)' line \($0)") }
             }
-            if let value = environment[variable] { result += lines(value) }
+            if let text = environment[variable] {
+                result += numberedLines(text).map { Value(text: $1, source: "\(variable) line \($0)") }
+            }
             return result
         }
-        for value in try values(flag: "basic-auth", file: "basic-auth-file", variable: "PROMPT_LISTEN_BASIC_AUTH") {
-            let (text, expires) = try splitExpiry(value, what: "--basic-auth")
-            guard let credential = BasicCredential.parse(text, expires: expires) else {
-                throw UsageError(message: "A Basic credential must be USER:PASSWORD with a non-empty user.")
+        if methods.contains(.basic) {
+            for value in try values(flag: "basic-auth", file: "basic-auth-file", variable: "PROMPT_LISTEN_BASIC_AUTH") {
+                let (text, expires) = try splitExpiry(value)
+                guard let credential = BasicCredential.parse(text, expires: expires) else {
+                    throw UsageError(
+                        message: "\(value.source): a Basic credential must be USER:PASSWORD with a non-empty user."
+                    )
+                }
+                authentication.basicCredentials.append(credential)
             }
-            authentication.basicCredentials.append(credential)
         }
-        for value in try values(flag: "hub-secret", file: "hub-secret-file", variable: "PROMPT_LISTEN_HUB_SECRET") {
-            let (text, expires) = try splitExpiry(value, what: "--hub-secret")
-            guard !text.isEmpty else { throw UsageError(message: "A hub secret must not be empty.") }
-            authentication.hubSecrets.append(HubSecret(Secret(text, expires: expires)))
-        }
-        for value in try values(flag: "header", file: "header-file", variable: "PROMPT_LISTEN_HEADER") {
-            let (text, expires) = try splitExpiry(value, what: "--header")
-            guard let token = HeaderToken.parse(text, expires: expires) else {
-                throw UsageError(message: "A required header must be NAME=VALUE with a valid header name.")
+        if methods.contains(.hubSecret) {
+            for value in try values(flag: "hub-secret", file: "hub-secret-file", variable: "PROMPT_LISTEN_HUB_SECRET") {
+                let (text, expires) = try splitExpiry(value)
+                guard !text.isEmpty else {
+                    throw UsageError(message: "\(value.source): a hub secret must not be empty.")
+                }
+                authentication.hubSecrets.append(HubSecret(Secret(text, expires: expires)))
             }
-            authentication.headerTokens.append(token)
+        }
+        if methods.contains(.header) {
+            for value in try values(flag: "header", file: "header-file", variable: "PROMPT_LISTEN_HEADER") {
+                let (text, expires) = try splitExpiry(value)
+                guard let token = HeaderToken.parse(text, expires: expires) else {
+                    throw UsageError(
+                        message: "\(value.source): a required header must be NAME=VALUE with a valid header name."
+                    )
+                }
+                authentication.headerTokens.append(token)
+            }
         }
         return (authentication, warnings)
     }
 
-    /// Non-empty lines, without their line endings (other whitespace is part of the value).
-    static func lines(_ text: String) -> [String] {
-        text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map(String.init).filter { !$0.isEmpty }
+    /// Non-empty lines with their 1-based line numbers, without their line endings (other
+    /// whitespace is part of the value).
+    static func numberedLines(_ text: String) -> [(number: Int, line: String)] {
+        text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+            .enumerated()
+            .filter { !$0.element.isEmpty }
+            .map { ($0.offset + 1, String($0.element)) }
     }
 
     /// Splits `VALUE@until=DATE` into the value and its expiry.
-    static func splitExpiry(_ value: String, what: String) throws(UsageError) -> (String, Date?) {
-        guard let marker = value.ranges(of: "@until=").last else { return (value, nil) }
-        let dateText = value[marker.upperBound...]
+    private static func splitExpiry(_ value: Value) throws(UsageError) -> (String, Date?) {
+        guard let marker = value.text.ranges(of: "@until=").last else { return (value.text, nil) }
+        let dateText = value.text[marker.upperBound...]
         guard let date = ISO8601.date(from: dateText) else {
-            throw UsageError(message: "The expiry of a \(what) value is not an ISO 8601 date: '\(dateText)'.")
+            throw UsageError(message: "\(value.source): the expiry is not an ISO 8601 date: '\(dateText)'.")
         }
-        return (String(value[..<marker.lowerBound]), date)
+        return (String(value.text[..<marker.lowerBound]), date)
     }
 }

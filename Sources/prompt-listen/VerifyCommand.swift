@@ -37,9 +37,13 @@ enum VerifyCommand {
         } catch {
             throw UsageError(message: "Cannot read --payload '\(path)': \(error).")
         }
-        let (configured, warnings) = try AuthenticationOptions.build(from: arguments, environment: environment)
-        // Only the signature is checked offline; Basic and header settings in the environment are ignored.
-        let authentication = Authentication(hubSecrets: configured.hubSecrets)
+        // Only the signature is checked offline; Basic and header settings in the environment are
+        // not even read, so a malformed one does not stop it.
+        let (authentication, warnings) = try AuthenticationOptions.build(
+            from: arguments,
+            environment: environment,
+            methods: [.hubSecret]
+        )
         guard !authentication.hubSecrets.isEmpty else {
             throw UsageError(
                 message: "verify needs a secret: --hub-secret, --hub-secret-file or PROMPT_LISTEN_HUB_SECRET."

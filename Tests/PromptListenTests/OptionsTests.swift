@@ -1,3 +1,4 @@
+import Foundation
 import PromptEvents
 import PromptEventsServer
 import Testing
@@ -83,11 +84,11 @@ import Testing
             ["--forward-to", "https://example.com"],
             "--forward-to: 'https://example.com' is HTTPS, which the built-in client does not speak; use --exec with curl for HTTPS targets."
         ),
-        (["--basic-auth", "nocolon"], "A Basic credential must be USER:PASSWORD with a non-empty user."),
-        (["--header", "bad name=x"], "A required header must be NAME=VALUE with a valid header name."),
+        (["--basic-auth", "nocolon"], "--basic-auth: a Basic credential must be USER:PASSWORD with a non-empty user."),
+        (["--header", "bad name=x"], "--header: a required header must be NAME=VALUE with a valid header name."),
         (
             ["--hub-secret", "x@until=someday"],
-            "The expiry of a --hub-secret value is not an ISO 8601 date: 'someday'."
+            "--hub-secret: the expiry is not an ISO 8601 date: 'someday'."
         ),
         (["--base-path", "hooks"], "--base-path must start with '/'."),
         (["--host", "a", "--host", "b"], "The option '--host' was given more than once."),
@@ -97,6 +98,43 @@ import Testing
     func invalidServeOptionsAreUsageErrors(arguments: [String], message: String) {
         let error = #expect(throws: UsageError.self) { try serve(arguments) }
         #expect(error?.message == message)
+    }
+
+    @Test(arguments: [
+        ("PROMPT_LISTEN_BASIC_AUTH", "a:b\n\nnocolon", "PROMPT_LISTEN_BASIC_AUTH line 3: a Basic credential must be"),
+        ("PROMPT_LISTEN_HEADER", "bad name=x", "PROMPT_LISTEN_HEADER line 1: a required header must be"),
+        ("PROMPT_LISTEN_HUB_SECRET", "s@until=soon", "PROMPT_LISTEN_HUB_SECRET line 1: the expiry is not"),
+    ])
+    func aMalformedValueIsReportedWithItsSourceNotItsText(variable: String, value: String, start: String) {
+        let error = #expect(throws: UsageError.self) { try serve([], environment: [variable: value]) }
+        #expect(error?.message.hasPrefix(start) == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("nocolon") == false)
+        #expect(error?.message.contains("bad name") == false)
+    }
+
+    @Test func aMalformedValueInAFileNamesTheFileAndLine() throws {
+        let path = NSTemporaryDirectory() + "prompt-listen-credentials-\(UUID().uuidString)"
+        try "ana:pw\r\n# not a credential\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let error = #expect(throws: UsageError.self) { try serve(["--basic-auth-file", path]) }
+        #expect(
+            error?.message
+                == "--basic-auth-file '\(path)' line 2: a Basic credential must be USER:PASSWORD with a non-empty user."
+        )
+    }
+
+    @Test func verifyReadsOnlyTheSecretsItUses() throws {
+        let arguments = try ParsedArguments.parse(
+            ["--payload", "body.json", "--signature", "sha1=00"],
+            for: VerifyCommand.spec
+        )
+        let (authentication, _) = try AuthenticationOptions.build(
+            from: arguments,
+            environment: ["PROMPT_LISTEN_BASIC_AUTH": "nocolon", "PROMPT_LISTEN_HUB_SECRET": "s3cr3t"],
+            methods: [.hubSecret]
+        )
+        #expect(authentication.hubSecrets.count == 1)
+        #expect(authentication.basicCredentials.isEmpty)
     }
 
     @Test func sendBuildsSignedPromptHeaders() throws {
