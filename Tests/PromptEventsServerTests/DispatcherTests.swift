@@ -184,6 +184,33 @@ import Testing
         await dispatcher.shutdown()
     }
 
+    @Test func backlogWatcherFiresOnceWhenTheBacklogFallsToItsLimit() async throws {
+        let gates = (0..<3).map { _ in Gate() }
+        let handlers = ScriptedHandlers(names: ["h"]) { _, record, _ in await gates[Int(record.id - 1)].wait() }
+        let dispatcher = Dispatcher(
+            handlers: handlers,
+            journal: nil,
+            configuration: Self.configuration(concurrency: 3),
+            clock: RecordingClock()
+        )
+        try dispatcher.start()
+        for _ in 0..<3 { #expect(dispatcher.enqueue(dispatcher.makeEphemeralRecord(for: makeDelivery(), kind: "k"))) }
+        let fired = Locked(0)
+        dispatcher.whenBacklog(atMost: 1) { fired.withLock { $0 += 1 } }
+        gates[0].open()
+        try await waitUntil { dispatcher.backlog == 2 }
+        #expect(fired.value == 0)
+        gates[1].open()
+        try await waitUntil { fired.value == 1 }
+        gates[2].open()
+        await dispatcher.waitUntilIdle()
+        #expect(fired.value == 1, "once, not again at 0")
+        // Already at the limit: at once.
+        dispatcher.whenBacklog(atMost: 0) { fired.withLock { $0 += 1 } }
+        #expect(fired.value == 2)
+        await dispatcher.shutdown()
+    }
+
     @Test func realClockDeadlinesFireOnceAndCancelledOnesAreForgotten() async throws {
         let clock = ContinuousDispatcherClock()
         let fired = Locked<[Int]>([])

@@ -59,6 +59,8 @@ package final class Dispatcher: Sendable {
         /// What ``Dispatcher/backlog`` reports.
         var backlog: Int { inFlight.count - resumed.count }
         var waiters: [UInt64: [CheckedContinuation<DeliveryOutcome, Never>]] = [:]
+        /// Called once when `backlog` falls to the limit; see ``Dispatcher/whenBacklog(atMost:_:)``.
+        var backlogWatcher: (limit: Int, action: @Sendable () -> Void)?
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
         var nextEphemeralID: UInt64 = 1
     }
@@ -566,17 +568,44 @@ package final class Dispatcher: Sendable {
     }
 
     private func finish(_ id: UInt64, outcome: DeliveryOutcome) {
-        let (waiters, idleWaiters) = state.withLock { state in
+        let (waiters, idleWaiters, watcher) = state.withLock { state in
             state.inFlight.remove(id)
             state.resumed.remove(id)
             inFlightCount.store(state.backlog, ordering: .relaxed)
             let waiters = state.waiters.removeValue(forKey: id) ?? []
-            guard state.inFlight.isEmpty else { return (waiters, [CheckedContinuation<Void, Never>]()) }
+            var watcher: (@Sendable () -> Void)?
+            if let (limit, action) = state.backlogWatcher, state.backlog <= limit {
+                state.backlogWatcher = nil
+                watcher = action
+            }
+            guard state.inFlight.isEmpty else { return (waiters, [CheckedContinuation<Void, Never>](), watcher) }
             defer { state.idleWaiters = [] }
-            return (waiters, state.idleWaiters)
+            return (waiters, state.idleWaiters, watcher)
         }
         for waiter in waiters { waiter.resume(returning: outcome) }
         for waiter in idleWaiters { waiter.resume() }
+        watcher?()
+    }
+
+    /// Calls `action` once, as soon as ``backlog`` is at most `limit` (at once if it already
+    /// is), from whichever thread finished the delivery that brought it there.
+    ///
+    /// The listener's back-pressure: having stopped reading, it is woken to read again instead
+    /// of polling. A later call replaces an earlier one that has not fired.
+    ///
+    /// - Parameters:
+    ///   - limit: The backlog to wait for.
+    ///   - action: What to call; must not call back into the dispatcher synchronously.
+    package func whenBacklog(atMost limit: Int, _ action: @escaping @Sendable () -> Void) {
+        let now = state.withLock { state -> Bool in
+            guard state.backlog > limit else {
+                state.backlogWatcher = nil
+                return true
+            }
+            state.backlogWatcher = (limit, action)
+            return false
+        }
+        if now { action() }
     }
 
     // MARK: - Journal upkeep

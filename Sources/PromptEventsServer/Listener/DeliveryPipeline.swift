@@ -117,6 +117,10 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     func shouldPauseReading() -> Bool {
         let backlog = dispatcher.backlog + uncommitted.count + undispatched.count
         paused = paused ? backlog > maximumBacklog / 2 : backlog >= maximumBacklog
+        if paused {
+            // The loop sleeps until this wakes it: no polling while handlers catch up.
+            dispatcher.whenBacklog(atMost: maximumBacklog / 2) { [weak loop] in loop?.wakeUp() }
+        }
         return paused
     }
 

@@ -96,6 +96,12 @@ final class EventLoop: @unchecked Sendable {
         wake.signal()
     }
 
+    /// Wakes the loop for nothing but another look at its state (parked connections, say);
+    /// safe from any thread.
+    func wakeUp() {
+        wake.signal()
+    }
+
     /// Starts a graceful shutdown; safe from any thread.
     func shutdown() {
         inbox.withLock { $0.append(.shutdown) }
@@ -113,8 +119,9 @@ final class EventLoop: @unchecked Sendable {
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: Int(capacity))
         defer { events.deallocate() }
         while true {
-            // Parked connections are looked at again every millisecond.
-            let timeout = parked.isEmpty ? Int32(max(1, configuration.timerResolution.nanoseconds / 1_000_000)) : 1
+            // Parked connections are resumed when the dispatcher's backlog halves, which wakes
+            // the loop (`wakeUp()`); the timer scan's period is the fallback.
+            let timeout = Int32(max(1, configuration.timerResolution.nanoseconds / 1_000_000))
             let count = epoll.wait(events, capacity: capacity, timeoutMilliseconds: timeout)
             for index in 0..<count {
                 let event = events[index]

@@ -215,6 +215,9 @@ struct LiveServerTests {
             configure: {
                 $0.acknowledgement = .inMemory
                 $0.dispatcher.maximumBacklog = 4
+                // The loop's periodic wake-up, far beyond the read timeout: only the dispatcher's
+                // wake-up when the backlog halves can resume the parked connections in time.
+                $0.timerResolution = .seconds(30)
             },
             register: { receiver in receiver.onAny(name: "stuck") { _ in await gate.wait() } }
         )
