@@ -92,6 +92,30 @@ import Darwin
         #expect(ids == [1, 2, 3, 4, 5, 6])
     }
 
+    /// Found by fuzzing journal recovery: a record with the last id made the next id wrap, so
+    /// the journal gave out an id below ones it held.
+    @Test func aDeliveryWithTheLastPossibleIdStopsNewIdsInsteadOfWrapping() throws {
+        let fileSystem = InMemoryFileSystem()
+        try Journal.open(at: "/tmp/j", fileSystem: fileSystem).close()
+        let last = StoredRecord.delivery(
+            StoredDelivery(
+                record: JournalRecord(id: .max, kind: "k", delivery: makeDelivery()),
+                deduplicationKey: nil,
+                remembersKeyOnlyWhenDone: false
+            )
+        )
+        fileSystem.replaceContents(
+            of: "/tmp/j/" + JournalFormat.segmentName(1),
+            with: JournalFormat.segmentHeader(sequence: 1, nextID: 1) + JournalFormat.frame(last.encoded())
+        )
+        let journal = try Journal.open(at: "/tmp/j", fileSystem: fileSystem)
+        #expect(try journal.entry(id: .max)?.record.kind == "k")
+        let error = #expect(throws: JournalError.self) { try journal.append(makeDelivery(), kind: "k") }
+        #expect(error?.code == .full)
+        #expect(try journal.entries(matching: JournalQuery()).map(\.id) == [.max])
+        try journal.close()
+    }
+
     @Test func syncReportsTheBatchSizeOfGroupCommit() throws {
         let metrics = Metrics()
         let fileSystem = InMemoryFileSystem()

@@ -37,6 +37,7 @@ extension Journal {
         try state.withLock { (state) throws(JournalError) in
             guard let entry = state.index.entries[deliveryID] else { return }
             try appendState(.finished(id: deliveryID, state: outcome, at: current), to: &state)
+            state.index.forgetProgress(of: deliveryID)
             if outcome == .done, entry.remembersKeyOnlyWhenDone, let key = entry.deduplicationKey {
                 state.deduplication.remember(key, id: deliveryID, receivedAt: entry.receivedAt, now: current)
             }

@@ -99,7 +99,6 @@ public final class Journal: Sendable {
     ) throws(JournalError) -> Journal {
         let directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         var state = JournalState(deduplication: DeduplicationIndex(window: configuration.deduplicationWindow))
-        state.index.forgetsProgressWhenDone = access == .readWrite
         let report: RecoveryReport
         do {
             if access == .readWrite {
@@ -111,6 +110,7 @@ public final class Journal: Sendable {
             }
             var recovery = JournalRecovery(directory: directory, access: access, fileSystem: fileSystem)
             try recovery.run(into: &state)
+            if access == .readWrite { state.index.forgetProgressOfDoneDeliveries() }
             report = recovery.report
         } catch let error as FileSystemError {
             close(state, fileSystem: fileSystem)
@@ -241,6 +241,13 @@ public final class Journal: Sendable {
             if let key = deduplicationKey, let original = state.deduplication.lookup(key, now: current) {
                 state.statistics.duplicates += 1
                 return .duplicate(of: original)
+            }
+            guard !state.index.idsExhausted else {
+                // Ids only ever increase: giving out a smaller one would break that promise.
+                throw JournalError(
+                    .full,
+                    "a delivery in \(directory) holds the last possible delivery id; no new one can be given"
+                )
             }
             let record = JournalRecord(
                 id: state.index.nextID,

@@ -51,11 +51,9 @@ struct JournalIndex: Sendable {
     private(set) var deadLetterCount = 0
     /// The id the next delivery gets.
     var nextID: UInt64 = 1
-    /// Whether a delivery's per-handler progress is dropped once it is done.
-    ///
-    /// A server keeps done deliveries for the retention period (a day by default) and never reads
-    /// their progress again (every handler succeeded); read-only inspection keeps it.
-    var forgetsProgressWhenDone = false
+    /// Whether a delivery holds the last possible id, so no new one can be given (only a crafted
+    /// or corrupted journal gets there).
+    private(set) var idsExhausted = false
     /// One copy of each event kind's text for all entries (kinds repeat; long ones are allocated).
     private var kinds: Set<String> = []
 
@@ -82,16 +80,14 @@ struct JournalIndex: Sendable {
                     isPurged: false
                 )
             )
-            nextID = max(nextID, record.id &+ 1)
+            if record.id == .max { idsExhausted = true } else { nextID = max(nextID, record.id + 1) }
             return true
         case .attempt(let id, let progress):
             return modify(id) { $0.handlers[progress.handler] = progress }
         case .finished(let id, let state, let date):
-            let forgetsProgress = forgetsProgressWhenDone && state == .done
             return modify(id) { entry in
                 entry.state = state
                 entry.finishedAt = state == .pending ? nil : date
-                if forgetsProgress { entry.handlers = [:] }
             }
         case .reset(let id, _):
             return modify(id) { entry in
@@ -102,13 +98,30 @@ struct JournalIndex: Sendable {
         case .purged(let id, _):
             return modify(id) { $0.isPurged = true }
         case .snapshot(let snapshot):
-            let handlers = forgetsProgressWhenDone && snapshot.state == .done ? [] : snapshot.handlers
             return modify(snapshot.id) { entry in
                 entry.state = snapshot.state
                 entry.finishedAt = snapshot.finishedAt
                 entry.isPurged = snapshot.isPurged
-                entry.handlers = Dictionary(handlers.map { ($0.handler, $0) }) { _, last in last }
+                entry.handlers = Dictionary(snapshot.handlers.map { ($0.handler, $0) }) { _, last in last }
             }
+        }
+    }
+
+    /// Drops the per-handler progress of `id` if it is done.
+    ///
+    /// A server keeps done deliveries for the retention period (a day by default) and never reads
+    /// their progress again (every handler succeeded): with one handler it was most of an
+    /// entry's memory. Only a read-write journal forgets, after recovery and at each finish, so
+    /// records are applied the same way in every mode; read-only inspection keeps everything.
+    mutating func forgetProgress(of id: UInt64) {
+        guard entries[id]?.state == .done, entries[id]?.handlers.isEmpty == false else { return }
+        entries[id]?.handlers = [:]
+    }
+
+    /// ``forgetProgress(of:)`` for every done delivery, after recovery.
+    mutating func forgetProgressOfDoneDeliveries() {
+        for (id, entry) in entries where entry.state == .done && !entry.handlers.isEmpty {
+            entries[id]?.handlers = [:]
         }
     }
 
