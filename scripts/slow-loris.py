@@ -89,7 +89,11 @@ def main():
         return 0 if failures == 0 and cut == arguments.connections else 1
     finally:
         server.terminate()
-        server.wait()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()  # By PID, as everywhere here.
+            server.wait()
         shutil.rmtree(work, ignore_errors=True)
 
 

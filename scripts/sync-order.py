@@ -26,13 +26,17 @@ def main():
             ["strace", "-f", "-qq", "-s", "4096", "-o", trace, "-e", "trace=pwrite64,fdatasync,fsync,sendto",
              os.path.abspath(arguments.binary), "--port", "0", "--journal", "journal", "--output", "quiet",
              "--ack", arguments.ack],
-            cwd=directory, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+            # To a file, not a pipe: a pipe nobody drains stops the server after ~500 log lines.
+            cwd=directory, stderr=open(os.path.join(directory, "server.log"), "wb"), stdout=subprocess.DEVNULL,
             env=dict(os.environ, PROMPT_LISTEN_HUB_SECRET=SECRET))
         port = None
-        for line in server.stderr:
-            if line.startswith("listening on http://127.0.0.1:"):
-                port = int(line.strip().rsplit(":", 1)[1])
+        for _ in range(400):
+            for line in open(os.path.join(directory, "server.log"), errors="replace"):
+                if line.startswith("listening on http://127.0.0.1:"):
+                    port = int(line.strip().rsplit(":", 1)[1])
+            if port is not None or server.poll() is not None:
                 break
+            time.sleep(0.05)
         if port is None:
             raise SystemExit("prompt-listen did not start under strace")
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
