@@ -7,7 +7,9 @@ not base64(user:password), not the header token.
 
 Usage: scripts/brute-force.py [--count N] [--binary PATH]; exit status 0 when nothing leaked.
 """
-import argparse, base64, hashlib, hmac, http.client, os, random, shutil, signal, subprocess, sys, tempfile, threading, time
+import argparse, base64, hashlib, hmac, http.client, os, random, shutil, signal, subprocess, sys, tempfile, threading
+
+from listener import DEFAULT_BINARY, wait_for_port
 
 SECRET, USER, PASSWORD, TOKEN = "brute-force-secret-7f3a", "prompt", "pa55-w0rd-9c1e", "token-4b2d-header"
 
@@ -15,7 +17,7 @@ SECRET, USER, PASSWORD, TOKEN = "brute-force-secret-7f3a", "prompt", "pa55-w0rd-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=10000)
-    parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "debug", "prompt-listen"))
+    parser.add_argument("--binary", default=DEFAULT_BINARY)
     arguments = parser.parse_args()
     work = tempfile.mkdtemp(prefix="prompt-listen-brute-")
     log_path = os.path.join(work, "server.log")
@@ -25,14 +27,7 @@ def main():
         env=dict(os.environ, PROMPT_LISTEN_HUB_SECRET=SECRET, PROMPT_LISTEN_BASIC_AUTH=f"{USER}:{PASSWORD}",
                  PROMPT_LISTEN_HEADER=f"webhooktoken={TOKEN}"))
     try:
-        port = None
-        for _ in range(400):
-            text = open(log_path).read()
-            if "listening on http://127.0.0.1:" in text:
-                port = int(text.split("listening on http://127.0.0.1:")[1].split()[0])
-                break
-            time.sleep(0.05)
-        assert port, "prompt-listen did not start"
+        port = wait_for_port(log_path, server)
         right_basic = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
         forbidden = {SECRET, PASSWORD, TOKEN, right_basic.split()[1]}
         statuses, bodies, lock = {}, set(), threading.Lock()

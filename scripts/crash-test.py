@@ -9,31 +9,24 @@ handler (an --exec that writes one file per delivery) has run. Bounded: each rou
 Usage: scripts/crash-test.py [--rounds N] [--binary PATH] [--seed S]
 Exit status 0 when every round lost nothing; prints one line per round and a summary.
 """
-import argparse, hashlib, hmac, http.client, json, os, random, shutil, signal, subprocess, sys, tempfile, threading, time
+import argparse, http.client, json, os, random, shutil, signal, subprocess, sys, tempfile, threading, time
+
+from listener import DEFAULT_BINARY, signature, wait_for_port
 
 SECRET = "crash-test-secret"
 
 
 def start(binary, directory, port=0):
-    log = open(os.path.join(directory, "server.log"), "ab")
+    log_path = os.path.join(directory, "server.log")
+    log = open(log_path, "ab")
+    offset = log.tell()
     process = subprocess.Popen(
         [binary, "--port", str(port), "--journal", "journal", "--output", "quiet", "--max-attempts", "50",
          "--exec", '*=cat > "handled/$PROMPT_DELIVERY_ID.json.tmp" && test -s "handled/$PROMPT_DELIVERY_ID.json.tmp" && mv "handled/$PROMPT_DELIVERY_ID.json.tmp" "handled/$PROMPT_DELIVERY_ID.json"'],
         cwd=directory, stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL,
         env=dict(os.environ, PROMPT_LISTEN_HUB_SECRET=SECRET))
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        with open(os.path.join(directory, "server.log"), "rb") as handle:
-            for line in handle.read().decode(errors="replace").splitlines()[::-1]:
-                if line.startswith("listening on http://127.0.0.1:"):
-                    found = int(line.rsplit(":", 1)[1])
-                    if port in (0, found):
-                        return process, found
-        if process.poll() is not None:
-            raise SystemExit("prompt-listen exited early; see " + directory + "/server.log")
-        time.sleep(0.02)
-    process.kill()
-    raise SystemExit("prompt-listen did not start")
+    # Only what this process logged: the log also holds the killed one's lines.
+    return process, wait_for_port(log_path, process, port=port, offset=offset)
 
 
 def client(port, ids, acked, stop):
@@ -41,11 +34,10 @@ def client(port, ids, acked, stop):
         if stop.is_set():
             return
         body = json.dumps({"orgId": 1, "seq": seq}).encode()
-        signature = "sha1=" + hmac.new(SECRET.encode(), body, hashlib.sha1).hexdigest()
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             connection.request("POST", "/message/added", body=body, headers={
-                "Content-Type": "application/json", "X-Hub-Signature": signature, "Prompt-EventType": "message/added"})
+                "Content-Type": "application/json", "X-Hub-Signature": signature(SECRET, body), "Prompt-EventType": "message/added"})
             response = connection.getresponse()
             response.read()
             if 200 <= response.status < 300:
@@ -102,7 +94,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--per-client", type=int, default=400)
-    parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "debug", "prompt-listen"))
+    parser.add_argument("--binary", default=DEFAULT_BINARY)
     parser.add_argument("--seed", type=int, default=int(time.time()))
     arguments = parser.parse_args()
     rng = random.Random(arguments.seed)

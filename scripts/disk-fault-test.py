@@ -7,16 +7,17 @@ rather than ENOSPC, so a real size-limited mount is the honest way to fill a dis
 
 Usage: scripts/disk-fault-test.py [--binary PATH]; exit status 0 when nothing acknowledged was lost.
 """
-import argparse, hashlib, hmac, http.client, json, os, shutil, signal, subprocess, sys, tempfile, time
+import argparse, http.client, json, os, shutil, subprocess, sys, tempfile
+
+from listener import DEFAULT_BINARY, signature, stop_process, wait_for_port
 
 SECRET = "disk-fault-secret"
 
 
 def post(port, seq):
     body = json.dumps({"orgId": 1, "seq": seq, "padding": "x" * 2000}, separators=(",", ":")).encode()
-    signature = "sha1=" + hmac.new(SECRET.encode(), body, hashlib.sha1).hexdigest()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("POST", "/message/added", body=body, headers={"X-Hub-Signature": signature})
+    connection.request("POST", "/message/added", body=body, headers={"X-Hub-Signature": signature(SECRET, body)})
     response = connection.getresponse()
     response.read()
     connection.close()
@@ -53,7 +54,7 @@ def read_only_mount_refuses_to_start(binary):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "debug", "prompt-listen"))
+    parser.add_argument("--binary", default=DEFAULT_BINARY)
     arguments = parser.parse_args()
     if os.geteuid() != 0:
         print("skipped: needs root to mount a tmpfs")
@@ -70,14 +71,7 @@ def main():
             [os.path.abspath(arguments.binary), "--port", "0", "--journal", mount + "/journal", "--output", "quiet",
              "--dedup-window", "0"], stderr=log, stdout=subprocess.DEVNULL,
             env=dict(os.environ, PROMPT_LISTEN_HUB_SECRET=SECRET))
-        port = None
-        for _ in range(200):
-            text = open(mount + ".log").read()
-            if "listening on http://127.0.0.1:" in text:
-                port = int(text.split("listening on http://127.0.0.1:")[1].split()[0])
-                break
-            time.sleep(0.05)
-        assert port, "prompt-listen did not start"
+        port = wait_for_port(mount + ".log", server)
 
         def phase(name, count, expect):
             nonlocal seq
@@ -113,8 +107,7 @@ def main():
         os.mkdir(mount + "/journal")
         phase("journal directory recreated", 10, lambda seen: seen[-1] == 200)
 
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_process(server, timeout=30)
         server = None
         journaled = journaled_seqs(arguments.binary, mount + "/journal")
         lost |= acknowledged - journaled

@@ -27,7 +27,9 @@ it), so with 3 attempts a failing delivery waits at most 1 + 2 s between attempt
 Usage: scripts/handler-faults.py [--deliveries N] [--max-attempts N] [--binary PATH]
 Exit status 0 when every check holds; prints a summary.
 """
-import argparse, collections, hashlib, hmac, http.client, json, os, random, shutil, signal, subprocess, sys, tempfile, threading, time, uuid
+import argparse, collections, http.client, json, os, random, shutil, signal, subprocess, sys, tempfile, threading, time, uuid
+
+from listener import DEFAULT_BINARY, metrics, signature, wait_for_port
 
 SECRET = "handler-faults-secret"
 KINDS = {  # category -> (event kind, command)
@@ -82,24 +84,6 @@ def tagged(tag, exclude):
     return found
 
 
-def metrics(port):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        connection.request("GET", "/metrics")
-        text = connection.getresponse().read().decode()
-    finally:
-        connection.close()
-    values = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, _, value = line.rpartition(" ")
-            try:
-                values[name] = float(value)
-            except ValueError:
-                pass
-    return values
-
-
 class Client:
     """One keep-alive connection posting signed deliveries; reconnects after an error."""
 
@@ -107,13 +91,12 @@ class Client:
         self.port, self.connection = port, None
 
     def post(self, kind, body):
-        signature = "sha1=" + hmac.new(SECRET.encode(), body, hashlib.sha1).hexdigest()
         started = time.perf_counter()
         try:
             if self.connection is None:
                 self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
             self.connection.request("POST", "/" + kind, body=body, headers={
-                "Content-Type": "application/json", "Prompt-EventType": kind, "X-Hub-Signature": signature})
+                "Content-Type": "application/json", "Prompt-EventType": kind, "X-Hub-Signature": signature(SECRET, body)})
             response = self.connection.getresponse()
             response.read()
             status = response.status
@@ -132,7 +115,7 @@ def main():
     parser.add_argument("--concurrency", type=int, default=16, help="--concurrency of the server (its default: 16)")
     parser.add_argument("--settle-timeout", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=int(time.time()))
-    parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "debug", "prompt-listen"))
+    parser.add_argument("--binary", default=DEFAULT_BINARY)
     arguments = parser.parse_args()
     binary = os.path.abspath(arguments.binary)
     rng = random.Random(arguments.seed)
@@ -162,17 +145,7 @@ def main():
                               env=dict(os.environ, PROMPT_LISTEN_HUB_SECRET=SECRET, FAULTS_DIR=work, FAULTS_TAG=tag))
     failures = []
     try:
-        port = None
-        for _ in range(400):
-            text = open(log_path, errors="replace").read()
-            if "listening on http://127.0.0.1:" in text:
-                port = int(text.split("listening on http://127.0.0.1:")[1].split()[0])
-                break
-            if server.poll() is not None:
-                raise SystemExit(f"prompt-listen exited early ({server.returncode}):\n{text[-2000:]}")
-            time.sleep(0.05)
-        if not port:
-            raise SystemExit("prompt-listen did not start")
+        port = wait_for_port(log_path, server)
         print(f"handler faults: {os.path.basename(binary)} pid {server.pid} on 127.0.0.1:{port}; "
               f"{total} deliveries ({', '.join(f'{counts[c]} {c}' for c in order)}), --max-attempts "
               f"{arguments.max_attempts}, --exec-timeout {arguments.exec_timeout}, --concurrency {arguments.concurrency}, "

@@ -19,7 +19,9 @@ events this script checks). Bounded: about 7 seconds, at most 60.
 
 Usage: scripts/hostile-http.py [--binary PATH] [--verbose]; exit status 1 on any failure.
 """
-import argparse, collections, hashlib, hmac, http.client, json, os, shutil, socket, subprocess, sys, tempfile, threading, time
+import argparse, collections, http.client, json, os, shutil, socket, subprocess, sys, tempfile, threading, time
+
+from listener import DEFAULT_BINARY, signature, stop_process, wait_for_port
 
 SECRET = "hostile-http-secret"
 MAX_BODY = 1048576  # HTTPLimits.maxBodyBytes (--max-body default)
@@ -34,8 +36,8 @@ STARTED = time.monotonic()
 
 # MARK: - Building requests
 
-def signature(body):
-    return b"sha1=" + hmac.new(SECRET.encode(), body, hashlib.sha1).hexdigest().encode()
+def signature_bytes(body):
+    return signature(SECRET, body).encode()
 
 
 def event_body(tag):
@@ -48,7 +50,7 @@ def signed(path, body, extra=b"", version=b"HTTP/1.1", method=b"POST", host=b"x"
     head = method + b" " + path + b" " + version + b"\r\n"
     if host is not None:
         head += b"Host: " + host + b"\r\n"
-    return head + extra + b"X-Hub-Signature: " + signature(body) + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    return head + extra + b"X-Hub-Signature: " + signature_bytes(body) + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body
 
 
 def hidden(name):
@@ -66,7 +68,7 @@ def chunks(body, size=16, extension=b""):
 
 def chunked_signed(path, body, encoded, te=b"chunked", extra=b""):
     """A signed request whose body goes out as ENCODED under Transfer-Encoding: TE."""
-    return (b"POST " + path + b" HTTP/1.1\r\nHost: x\r\n" + extra + b"X-Hub-Signature: " + signature(body)
+    return (b"POST " + path + b" HTTP/1.1\r\nHost: x\r\n" + extra + b"X-Hub-Signature: " + signature_bytes(body)
             + b"\r\nTransfer-Encoding: " + te + b"\r\n\r\n" + encoded)
 
 
@@ -112,7 +114,7 @@ def build_cases():
     add("cl-list-5-6", POST + b"Content-Length: 5, 6\r\n\r\nhello!", 400, True, "conflictingContentLength")
     body = event_body("cl-list-identical")
     add("cl-list-identical", POST.replace(b"/message/added", b"/hostile/cl-list-identical")
-        + b"X-Hub-Signature: " + signature(body) + b"\r\nContent-Length: %d, %d\r\n\r\n" % (len(body), len(body))
+        + b"X-Hub-Signature: " + signature_bytes(body) + b"\r\nContent-Length: %d, %d\r\n\r\n" % (len(body), len(body))
         + body, 200, False, delivers=True, note="identical list values may be accepted (RFC 9112 §6.3)")
     add("cl-negative", POST + b"Content-Length: -1\r\n\r\n", 400, True, "invalidContentLength")
     add("cl-plus-sign", POST + b"Content-Length: +5\r\n\r\nhello", 400, True, "invalidContentLength")
@@ -325,7 +327,7 @@ def build_cases():
     smuggle("cl-cl-0-then-n", POST + b"Content-Length: 0\r\nContent-Length: %d\r\n\r\n" % len(hidden("cl-cl-0-then-n"))
             + hidden("cl-cl-0-then-n"), 400, True, "conflictingContentLength")
     inner = hidden("inside-signed-body")
-    smuggle("inside-signed-body", POST + b"X-Hub-Signature: " + signature(inner) + b"\r\nContent-Length: %d\r\n\r\n"
+    smuggle("inside-signed-body", POST + b"X-Hub-Signature: " + signature_bytes(inner) + b"\r\nContent-Length: %d\r\n\r\n"
             % len(inner) + inner, 400, False,
             note="the body is a signed request: authenticated, not JSON (malformed_body), kept open")
     inner = hidden("inside-get-body")
@@ -483,7 +485,7 @@ class GoodClient(threading.Thread):
                               separators=(",", ":")).encode()
             try:
                 connection.request("POST", "/message/added", body=body, headers={
-                    "X-Hub-Signature": signature(body).decode(), "Content-Type": "application/json"})
+                    "X-Hub-Signature": signature_bytes(body).decode(), "Content-Type": "application/json"})
                 response = connection.getresponse()
                 response.read()
                 self.sent += 1
@@ -511,27 +513,12 @@ def start_server(binary, work, name, *extra, output="json"):
         [os.path.abspath(binary), "serve", "--port", "0", "--ack", "memory", "--output", output,
          "--hub-secret", SECRET, *extra],
         stdout=open(events_path, "wb"), stderr=open(log_path, "wb"))
-    for _ in range(200):
-        text = open(log_path).read()
-        if "listening on http://127.0.0.1:" in text:
-            return server, int(text.split("listening on http://127.0.0.1:")[1].split()[0]), events_path, log_path
-        if server.poll() is not None:
-            break
-        time.sleep(0.05)
-    server.kill()
-    raise SystemExit(f"prompt-listen did not start:\n{open(log_path).read()}")
+    return server, wait_for_port(log_path, server), events_path, log_path
 
 
 def stop_server(server):
     """SIGTERM by PID (drains, exit 0), SIGKILL by PID after 10 s."""
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-    return server.returncode
+    return stop_process(server, timeout=10)
 
 
 # MARK: - Connection flood
@@ -645,7 +632,7 @@ def flood(binary, work):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "debug", "prompt-listen"))
+    parser.add_argument("--binary", default=DEFAULT_BINARY)
     parser.add_argument("--verbose", action="store_true", help="print every case, not only the failures")
     arguments = parser.parse_args()
     work = tempfile.mkdtemp(prefix="prompt-listen-hostile-")

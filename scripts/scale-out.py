@@ -8,25 +8,18 @@ checks that every delivery that got a 2xx is in one of the two journals.
 
 Usage: scripts/scale-out.py [--count N] [--binary PATH]. Not part of the default test run.
 """
-import argparse, hashlib, hmac, http.client, json, os, shutil, signal, subprocess, sys, tempfile, threading, time
+import argparse, http.client, json, os, shutil, signal, subprocess, sys, tempfile, threading, time
+
+from listener import DEFAULT_BINARY, signature, wait_for_port
 
 SECRET = "scale-out-secret"
-
-
-def wait_for(log_path):
-    for _ in range(400):
-        text = open(log_path).read() if os.path.exists(log_path) else ""
-        if "listening on http://127.0.0.1:" in text:
-            return int(text.split("listening on http://127.0.0.1:")[1].split()[0])
-        time.sleep(0.05)
-    raise SystemExit("an instance did not start: " + log_path)
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "debug", "prompt-listen"))
+    parser.add_argument("--binary", default=DEFAULT_BINARY)
     arguments = parser.parse_args()
     binary = os.path.abspath(arguments.binary)
     work = tempfile.mkdtemp(prefix="prompt-listen-scale-")
@@ -38,7 +31,7 @@ def main():
             processes.append(subprocess.Popen(
                 [binary, "--port", "0", "--journal", os.path.join(work, name), "--output", "quiet", "--dedup-window", "0"],
                 stdout=subprocess.DEVNULL, stderr=open(log, "wb"), env=dict(os.environ, PROMPT_LISTEN_HUB_SECRET=SECRET)))
-            ports.append(wait_for(log))
+            ports.append(wait_for_port(log, processes[-1]))
         front = 18200
         with open(os.path.join(work, "nginx.conf"), "w") as conf:
             conf.write(f"""worker_processes 1; daemon off; pid {work}/nginx.pid; error_log {work}/nginx-error.log;
@@ -68,9 +61,8 @@ http {{
             connection = http.client.HTTPConnection("127.0.0.1", front, timeout=10)
             for seq in sequence:
                 body = json.dumps({"orgId": 1, "seq": seq}, separators=(",", ":")).encode()
-                signature = "sha1=" + hmac.new(SECRET.encode(), body, hashlib.sha1).hexdigest()
                 try:
-                    connection.request("POST", "/message/added", body=body, headers={"X-Hub-Signature": signature})
+                    connection.request("POST", "/message/added", body=body, headers={"X-Hub-Signature": signature(SECRET, body)})
                     response = connection.getresponse()
                     response.read()
                     status = response.status

@@ -6,7 +6,9 @@ must be cut by the head timeout (408 and close). Bounded: about 10 seconds.
 
 Usage: scripts/slow-loris.py [--connections N] [--binary PATH]
 """
-import argparse, hashlib, hmac, http.client, json, os, resource, shutil, socket, subprocess, sys, tempfile, threading, time
+import argparse, http.client, json, os, resource, shutil, socket, subprocess, sys, tempfile, threading, time
+
+from listener import DEFAULT_BINARY, signature, stop_process, wait_for_port
 
 SECRET = "slow-loris-secret"
 
@@ -14,7 +16,7 @@ SECRET = "slow-loris-secret"
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--connections", type=int, default=500)
-    parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "debug", "prompt-listen"))
+    parser.add_argument("--binary", default=DEFAULT_BINARY)
     arguments = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -25,14 +27,7 @@ def main():
          "--head-timeout", "3", "--dedup-window", "0"], stdout=subprocess.DEVNULL, stderr=open(log_path, "wb"),
         env=dict(os.environ, PROMPT_LISTEN_HUB_SECRET=SECRET))
     try:
-        port = None
-        for _ in range(400):
-            text = open(log_path).read()
-            if "listening on http://127.0.0.1:" in text:
-                port = int(text.split("listening on http://127.0.0.1:")[1].split()[0])
-                break
-            time.sleep(0.05)
-        assert port, "prompt-listen did not start"
+        port = wait_for_port(log_path, server)
         slow = [socket.create_connection(("127.0.0.1", port)) for _ in range(arguments.connections)]
         head = b"POST /message/added HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 4000
         stop = threading.Event()
@@ -57,10 +52,9 @@ def main():
         while time.time() < deadline:
             seq += 1
             body = json.dumps({"orgId": 1, "seq": seq}, separators=(",", ":")).encode()
-            signature = "sha1=" + hmac.new(SECRET.encode(), body, hashlib.sha1).hexdigest()
             started = time.perf_counter()
             try:
-                connection.request("POST", "/message/added", body=body, headers={"X-Hub-Signature": signature})
+                connection.request("POST", "/message/added", body=body, headers={"X-Hub-Signature": signature(SECRET, body)})
                 response = connection.getresponse()
                 response.read()
                 if response.status != 200:
@@ -88,12 +82,7 @@ def main():
         print(f"{len(latencies)} real deliveries during the attack: {failures} failed, p50 {p50:.2f} ms, p99 {p99:.2f} ms")
         return 0 if failures == 0 and cut == arguments.connections else 1
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()  # By PID, as everywhere here.
-            server.wait()
+        stop_process(server)
         shutil.rmtree(work, ignore_errors=True)
 
 

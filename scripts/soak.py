@@ -15,7 +15,9 @@ wrk and the server share the machine's CPUs.
 Usage: scripts/soak.py [--seconds N] [--ack durable|after-handlers|memory] [--binary PATH]
 Exit status 0 when every criterion holds; prints a summary.
 """
-import argparse, hashlib, hmac, http.client, os, re, resource, shutil, signal, subprocess, sys, tempfile, threading, time
+import argparse, http.client, os, re, resource, shutil, signal, subprocess, sys, tempfile, threading, time
+
+from listener import DEFAULT_BINARY, metrics, signature, wait_for_port
 
 SECRET = "benchmark-secret"          # as Benchmarks/run.sh
 HEADER_TOKEN = "webhooktoken=abcdefg"  # post.lua sends `webhooktoken: abcdefg`
@@ -32,25 +34,12 @@ def rss_kib(pid):
     return None
 
 
-def wait_for_port(server, log_path, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with open(log_path, "rb") as handle:
-            for line in handle.read().decode(errors="replace").splitlines():
-                if line.startswith("listening on http://127.0.0.1:"):
-                    return int(line.rsplit(":", 1)[1])
-        if server.poll() is not None:
-            raise SystemExit(f"prompt-listen exited early ({server.returncode}); log:\n" + open(log_path).read()[-2000:])
-        time.sleep(0.05)
-    raise SystemExit("prompt-listen did not start")
-
-
-def signed_post(port, body, signature):
+def signed_post(port, body, signed):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         connection.request("POST", "/message/added", body=body, headers={
             "Content-Type": "application/json", "Prompt-EventType": "message/added",
-            "webhooktoken": "abcdefg", "X-Hub-Signature": signature})
+            "webhooktoken": "abcdefg", "X-Hub-Signature": signed})
         response = connection.getresponse()
         response.read()
         return response.status
@@ -58,24 +47,6 @@ def signed_post(port, body, signature):
         return f"error: {error}"
     finally:
         connection.close()
-
-
-def metrics(port):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("GET", "/metrics")
-        text = connection.getresponse().read().decode()
-    finally:
-        connection.close()
-    values = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, _, value = line.rpartition(" ")
-            try:
-                values[name] = float(value)
-            except ValueError:
-                pass
-    return values
 
 
 def parse_wrk(output):
@@ -100,7 +71,7 @@ def main():
     parser.add_argument("--ack", choices=["durable", "after-handlers", "memory"], default="durable")
     parser.add_argument("--warmup", type=int, default=10, help="RSS baseline taken at this second (default 10)")
     parser.add_argument("--tolerance", type=float, default=0.10, help="allowed RSS drift from the baseline (default 0.10)")
-    parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "debug", "prompt-listen"))
+    parser.add_argument("--binary", default=DEFAULT_BINARY)
     arguments = parser.parse_args()
     if arguments.seconds <= arguments.warmup + 1:
         parser.error(f"--seconds must exceed the {arguments.warmup} s warm-up by at least 2")
@@ -111,7 +82,7 @@ def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     body = open(BODY, "rb").read()
-    signature = "sha1=" + hmac.new(SECRET.encode(), body, hashlib.sha1).hexdigest()
+    signed = signature(SECRET, body)
     work = tempfile.mkdtemp(prefix="prompt-listen-soak-")
     log_path = os.path.join(work, "server.log")
     secret_path = os.path.join(work, "secret")
@@ -125,8 +96,8 @@ def main():
                               stderr=open(log_path, "wb"))
     failures = []
     try:
-        port = wait_for_port(server, log_path)
-        status = signed_post(port, body, signature)
+        port = wait_for_port(log_path, server)
+        status = signed_post(port, body, signed)
         if status != 200:
             raise SystemExit(f"the first signed delivery was answered {status}")
         print(f"soak: {os.path.basename(binary)} pid {server.pid} on 127.0.0.1:{port}, --ack {arguments.ack}, "
@@ -150,7 +121,7 @@ def main():
             ["wrk", "-t1", f"-c{arguments.connections}", f"-d{arguments.seconds}s", "--latency", "-s", LUA,
              f"http://127.0.0.1:{port}/message/added"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env=dict(os.environ, BENCH_BODY=BODY, BENCH_SIGNATURE=signature))
+            env=dict(os.environ, BENCH_BODY=BODY, BENCH_SIGNATURE=signed))
         sampler.start()
         try:
             wrk_output, _ = wrk.communicate(timeout=arguments.seconds + 30)
@@ -168,7 +139,7 @@ def main():
             failures.append(f"wrk failed (exit {wrk.returncode})")
 
         # After the soak: the server must still answer a signed delivery.
-        after_status = signed_post(port, body, signature) if server.poll() is None else "server gone"
+        after_status = signed_post(port, body, signed) if server.poll() is None else "server gone"
         after_rss = rss_kib(server.pid) if server.poll() is None else None
         try:
             values = metrics(port) if server.poll() is None else {}

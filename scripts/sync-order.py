@@ -8,7 +8,9 @@ delivery the pwrite64 carrying its body is followed by an fdatasync before the 2
 
 Usage: scripts/sync-order.py [--count N] [--binary PATH]; exit status 0 when every 2xx was synced.
 """
-import argparse, hashlib, hmac, http.client, json, os, re, shutil, signal, subprocess, sys, tempfile, time
+import argparse, http.client, json, os, re, shutil, signal, subprocess, sys, tempfile
+
+from listener import DEFAULT_BINARY, signature, wait_for_port
 
 SECRET = "sync-order-secret"
 
@@ -17,7 +19,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=50)
     parser.add_argument("--ack", default="durable", help="after-handlers also syncs; memory must fail this check")
-    parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "debug", "prompt-listen"))
+    parser.add_argument("--binary", default=DEFAULT_BINARY)
     arguments = parser.parse_args()
     directory = tempfile.mkdtemp(prefix="prompt-listen-strace-")
     trace = os.path.join(directory, "trace.txt")
@@ -29,21 +31,11 @@ def main():
             # To a file, not a pipe: a pipe nobody drains stops the server after ~500 log lines.
             cwd=directory, stderr=open(os.path.join(directory, "server.log"), "wb"), stdout=subprocess.DEVNULL,
             env=dict(os.environ, PROMPT_LISTEN_HUB_SECRET=SECRET))
-        port = None
-        for _ in range(400):
-            for line in open(os.path.join(directory, "server.log"), errors="replace"):
-                if line.startswith("listening on http://127.0.0.1:"):
-                    port = int(line.strip().rsplit(":", 1)[1])
-            if port is not None or server.poll() is not None:
-                break
-            time.sleep(0.05)
-        if port is None:
-            raise SystemExit("prompt-listen did not start under strace")
+        port = wait_for_port(os.path.join(directory, "server.log"), server)
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         for seq in range(arguments.count):
             body = json.dumps({"orgId": 1, "seq": seq}, separators=(",", ":")).encode()
-            signature = "sha1=" + hmac.new(SECRET.encode(), body, hashlib.sha1).hexdigest()
-            connection.request("POST", "/message/added", body=body, headers={"X-Hub-Signature": signature})
+            connection.request("POST", "/message/added", body=body, headers={"X-Hub-Signature": signature(SECRET, body)})
             response = connection.getresponse()
             response.read()
             assert response.status == 200, response.status
