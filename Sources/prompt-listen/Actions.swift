@@ -60,14 +60,15 @@ struct ExecAction: Sendable {
     let timeout: Duration
     let log: Logger
     let name: String
+    /// The listener's environment without its own secrets (PROMPT_LISTEN_*), read once.
+    let environment = currentEnvironment().filter { !$0.key.hasPrefix("PROMPT_LISTEN_") }
 
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }
 
     func run(_ event: AnyEvent) async throws {
-        // The listener's own secrets (PROMPT_LISTEN_*) are not passed on to commands.
-        var environment = currentEnvironment().filter { !$0.key.hasPrefix("PROMPT_LISTEN_") }
+        var environment = self.environment
         environment["PROMPT_EVENT_TYPE"] = event.kind.rawValue
         environment["PROMPT_ORG_ID"] = event.orgID.map(String.init) ?? ""
         environment["PROMPT_RECEIVED_AT"] = Timestamp.format(
