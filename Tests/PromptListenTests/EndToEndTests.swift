@@ -108,6 +108,9 @@ struct EndToEndTests {
         #expect(environment.contains("PROMPT_ORG_ID=77"))
         #expect(environment.contains("PROMPT_DELIVERY_ID=1"))
         #expect(environment.contains("PROMPT_RECEIVED_AT=20"))
+        // The listener's own secrets never reach a command.
+        #expect(!environment.contains("PROMPT_LISTEN_"))
+        #expect(!environment.contains("s3cr3t"))
         #expect(server.terminate() == 0)
     }
 
