@@ -477,7 +477,7 @@ final class ScriptedHandlers: DeliveryHandlers {
         names(record)
     }
 
-    func run(handler name: String, record: JournalRecord) async throws {
+    func run(handler name: String, record: JournalRecord, event: AnyEvent?) async throws {
         let attempt = counts.withLock { counts in
             counts[name, default: 0] += 1
             return counts[name, default: 0]

@@ -16,24 +16,10 @@ package protocol DeliveryHandlers: Sendable {
     /// - Parameters:
     ///   - name: One of the names from ``handlerNames(for:)``.
     ///   - record: The delivery.
+    ///   - event: The record's body as the server already parsed it, or `nil` when it was not
+    ///     (a delivery resumed after a restart, say).
     /// - Throws: Any error, which fails this attempt; its description is journaled as the error text.
-    func run(handler name: String, record: JournalRecord) async throws
-
-    /// Runs one handler once, given the record's body as the server already parsed it (`nil`
-    /// when it was not, for example after a restart). By default, ignores `event`.
-    ///
-    /// - Parameters:
-    ///   - name: One of the names from ``handlerNames(for:)``.
-    ///   - record: The delivery.
-    ///   - event: The parsed event, if there is one.
-    /// - Throws: Any error, which fails this attempt.
     func run(handler name: String, record: JournalRecord, event: AnyEvent?) async throws
-}
-
-extension DeliveryHandlers {
-    package func run(handler name: String, record: JournalRecord, event: AnyEvent?) async throws {
-        try await run(handler: name, record: record)
-    }
 }
 
 /// Sleeps for the dispatcher: backoff between attempts and handler time budgets.

@@ -289,16 +289,6 @@ package struct ReceiverHandlers: DeliveryHandlers {
         receiver.handlers(for: EventKind(record.kind)).map(\.name)
     }
 
-    /// Runs one handler on the record, parsing its journaled body.
-    ///
-    /// - Parameters:
-    ///   - name: The handler's name.
-    ///   - record: The delivery.
-    /// - Throws: ``HandlerError`` when the handler fails.
-    package func run(handler name: String, record: JournalRecord) async throws {
-        try await run(handler: name, record: record, event: nil)
-    }
-
     /// Runs one handler on the record, with the event as already parsed when there is one.
     ///
     /// - Parameters:
