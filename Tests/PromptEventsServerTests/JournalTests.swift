@@ -92,6 +92,26 @@ import Darwin
         #expect(ids == [1, 2, 3, 4, 5, 6])
     }
 
+    @Test func aReopenedServerJournalKeepsNoProgressOfDoneDeliveriesButTheRecordsDo() throws {
+        let fileSystem = InMemoryFileSystem()
+        let journal = try Journal.open(at: "/tmp/j", fileSystem: fileSystem)
+        let done = try journal.append(makeDelivery(), kind: "k").record.id
+        let pending = try journal.append(makeDelivery(), kind: "k").record.id
+        try journal.recordAttempt(deliveryID: done, progress: progress("crm", .succeeded))
+        try journal.recordAttempt(deliveryID: pending, progress: progress("crm", .failed, error: "down"))
+        try journal.recordFinished(deliveryID: done, outcome: .done)
+        try journal.sync()
+        try journal.syncStateRecords()
+        try journal.close()
+
+        let reopened = try Journal.open(at: "/tmp/j", fileSystem: fileSystem)
+        #expect(reopened.handlerProgress(for: done) == [:])
+        #expect(reopened.handlerProgress(for: pending)?["crm"]?.status == .failed, "pending ones resume with it")
+        try reopened.close()
+        let inspected = try Journal.open(at: "/tmp/j", access: .readOnly, fileSystem: fileSystem)
+        #expect(try inspected.entry(id: done)?.handlers.map(\.status) == [.succeeded])
+    }
+
     /// Found by fuzzing journal recovery: a record with the last id made the next id wrap, so
     /// the journal gave out an id below ones it held.
     @Test func aDeliveryWithTheLastPossibleIdStopsNewIdsInsteadOfWrapping() throws {

@@ -120,9 +120,9 @@ struct JournalIndex: Sendable {
 
     /// ``forgetProgress(of:)`` for every done delivery, after recovery.
     mutating func forgetProgressOfDoneDeliveries() {
-        for (id, entry) in entries where entry.state == .done && !entry.handlers.isEmpty {
-            entries[id]?.handlers = [:]
-        }
+        // Ids first: changing `entries` while iterating it would copy the whole table.
+        let ids = entries.compactMap { id, entry in entry.state == .done && !entry.handlers.isEmpty ? id : nil }
+        for id in ids { entries[id]?.handlers = [:] }
     }
 
     mutating func remove(_ id: UInt64) -> IndexEntry? {
