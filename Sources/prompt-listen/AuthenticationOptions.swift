@@ -103,37 +103,41 @@ enum AuthenticationOptions {
             }
             return result
         }
-        if methods.contains(.basic) {
-            for value in try values(flag: "basic-auth", file: "basic-auth-file", variable: "PROMPT_LISTEN_BASIC_AUTH") {
+        /// The values of one method, each parsed by `parse`, or a usage error stating `rule`.
+        func parsed<T>(
+            _ method: Method,
+            flag: String,
+            variable: String,
+            rule: String,
+            _ parse: (String, Date?) -> T?
+        ) throws(UsageError) -> [T] {
+            guard methods.contains(method) else { return [] }
+            var result: [T] = []
+            for value in try values(flag: flag, file: flag + "-file", variable: variable) {
                 let (text, expires) = try splitExpiry(value)
-                guard let credential = BasicCredential.parse(text, expires: expires) else {
-                    throw UsageError(
-                        message: "\(value.source): a Basic credential must be USER:PASSWORD with a non-empty user."
-                    )
-                }
-                authentication.basicCredentials.append(credential)
+                guard let item = parse(text, expires) else { throw UsageError(message: "\(value.source): \(rule)") }
+                result.append(item)
             }
+            return result
         }
-        if methods.contains(.hubSecret) {
-            for value in try values(flag: "hub-secret", file: "hub-secret-file", variable: "PROMPT_LISTEN_HUB_SECRET") {
-                let (text, expires) = try splitExpiry(value)
-                guard !text.isEmpty else {
-                    throw UsageError(message: "\(value.source): a hub secret must not be empty.")
-                }
-                authentication.hubSecrets.append(HubSecret(Secret(text, expires: expires)))
-            }
-        }
-        if methods.contains(.header) {
-            for value in try values(flag: "header", file: "header-file", variable: "PROMPT_LISTEN_HEADER") {
-                let (text, expires) = try splitExpiry(value)
-                guard let token = HeaderToken.parse(text, expires: expires) else {
-                    throw UsageError(
-                        message: "\(value.source): a required header must be NAME=VALUE with a valid header name."
-                    )
-                }
-                authentication.headerTokens.append(token)
-            }
-        }
+        authentication.basicCredentials = try parsed(
+            .basic,
+            flag: "basic-auth",
+            variable: "PROMPT_LISTEN_BASIC_AUTH",
+            rule: "a Basic credential must be USER:PASSWORD with a non-empty user."
+        ) { BasicCredential.parse($0, expires: $1) }
+        authentication.hubSecrets = try parsed(
+            .hubSecret,
+            flag: "hub-secret",
+            variable: "PROMPT_LISTEN_HUB_SECRET",
+            rule: "a hub secret must not be empty."
+        ) { $0.isEmpty ? nil : HubSecret(Secret($0, expires: $1)) }
+        authentication.headerTokens = try parsed(
+            .header,
+            flag: "header",
+            variable: "PROMPT_LISTEN_HEADER",
+            rule: "a required header must be NAME=VALUE with a valid header name."
+        ) { HeaderToken.parse($0, expires: $1) }
         return (authentication, warnings)
     }
 
