@@ -327,17 +327,21 @@ struct FieldLine {
 
     /// The value as a string.
     ///
-    /// - Throws: `invalidHeaderValue` when the value has `obs-text` that is not valid UTF-8;
-    ///   decoding it lossily would change what was signed.
-    func valueString(_ bytes: UnsafeBufferPointer<UInt8>) throws(HTTPParseError) -> String {
+    /// RFC 9110 §5.5: a recipient should treat `obs-text` (%x80–FF) as opaque data. A value that
+    /// is valid UTF-8 is read as UTF-8; any other is read as ISO-8859-1, one character per byte
+    /// (WHATWG's "isomorphic decode"), so no byte is lost or replaced and nothing is refused.
+    /// CR, LF, NUL and the other control bytes never get here (``checkValueByte``).
+    func valueString(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         let slice = UnsafeBufferPointer(rebasing: bytes[value])
         if valueIsASCII {
             return String(decoding: slice, as: UTF8.self)
         }
-        guard let string = String(validating: slice, as: UTF8.self) else {
-            throw HTTPParseError(.invalidHeaderValue)
+        if let string = String(validating: slice, as: UTF8.self) {
+            return string
         }
-        return string
+        var latin1 = String.UnicodeScalarView()
+        latin1.append(contentsOf: slice.lazy.map { Unicode.Scalar($0) })
+        return String(latin1)
     }
 }
 

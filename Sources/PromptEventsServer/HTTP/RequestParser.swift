@@ -32,7 +32,8 @@ import PromptEvents
 /// - POST, PUT and PATCH without `Content-Length` or `Transfer-Encoding` are 411: a webhook
 ///   without a declared body is a broken client, and RFC 9110 §15.5.12 lets a server require it.
 /// - `Content-Length` together with `Transfer-Encoding` is 400 (RFC 9112 §6.1 allows rejecting).
-/// - Field values must be UTF-8; other `obs-text` is 400 rather than decoded lossily.
+/// - Field values may hold `obs-text` (RFC 9110 §5.5): UTF-8 is read as UTF-8, anything else as
+///   ISO-8859-1, byte for byte. CR, LF, NUL and other control bytes are 400.
 /// - The order of checks once a head is complete is: `Host` (400), framing (400/501),
 ///   411, `Expect` (417), then the `Content-Length` limit (413).
 package struct RequestParser {
@@ -391,7 +392,7 @@ package struct RequestParser {
         // RFC 9112 §2.2: whitespace between the request line and the first field, like obs-fold
         // later on, is rejected by FieldLine (400).
         let field = try FieldLine(bytes, start: lineStart, end: lineFeed &- 1)
-        let value = try field.valueString(bytes)
+        let value = field.valueString(bytes)
         if let known = FramingField.classify(bytes, field.name) {
             switch known {
             case .contentLength:

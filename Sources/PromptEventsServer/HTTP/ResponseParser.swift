@@ -272,7 +272,7 @@ package struct ResponseParser {
         }
         guard partial.headers.count < limits.maxHeaderCount else { throw HTTPParseError(.tooManyHeaders) }
         let field = try FieldLine(bytes, start: lineStart, end: lineFeed &- 1)
-        let value = try field.valueString(bytes)
+        let value = field.valueString(bytes)
         switch FramingField.classify(bytes, field.name) {
         case .contentLength: try partial.framing.addContentLength(bytes, field.value)
         case .transferEncoding: try partial.framing.addTransferEncoding(bytes, field.value)
