@@ -54,6 +54,60 @@ import Testing
         #expect(routing.resolve(target: testCase.target, headers: headers) == testCase.expected)
     }
 
+    /// Paths that could walk a handler that builds a file path from the kind out of its
+    /// directory are refused, from the path and from `Prompt-EventType` alike; look-alikes that
+    /// are harmless stay kinds.
+    static let unsafePaths: [(String, String?)] = [
+        ("/../../etc/passwd", "a `..` segment"),
+        ("/message/..", "a `..` segment"),
+        ("/./message/added", "a `.` segment"),
+        ("/message/%2E%2e/x", "a `..` segment"),
+        ("/message/.%2E", "a `..` segment"),
+        ("/%2e/x", "a `.` segment"),
+        ("/message%2Fadded", "a percent-encoded `/`"),
+        ("/message%2fadded", "a percent-encoded `/`"),
+        ("/a%5Cb", "a percent-encoded `\\`"),
+        ("/a\\b", "a `\\`"),
+        ("/a%00b", "a percent-encoded NUL"),
+        ("/a%0Ab", "a percent-encoded control byte"),
+        ("/a%7fb", "a percent-encoded control byte"),
+        // Harmless: not a whole segment of dots, or not an encoded separator.
+        ("/message/added", nil),
+        ("/.../x", nil),
+        ("/a..b/c.d", nil),
+        ("/.hidden", nil),
+        ("/a%20b", nil),
+        ("/a%2", nil),
+        ("/a%zz", nil),
+        ("/caf%C3%A9", nil),
+    ]
+
+    @Test(arguments: unsafePaths)
+    func unsafePathSegmentsAreRefused(_ path: String, _ problem: String?) {
+        let routing = EventRouting()
+        let fromPath = routing.resolve(target: path, headers: Headers())
+        let fromHeader = routing.resolve(target: "/", headers: ["Prompt-EventType": String(path.dropFirst())])
+        if let problem {
+            #expect(fromPath == .unsafePath("The path has \(problem)."))
+            #expect(fromHeader == .unsafePath("The Prompt-EventType has \(problem)."))
+        } else {
+            #expect(fromPath == .kind(EventKind(path)))
+            #expect(fromHeader == .kind(EventKind(path)))
+        }
+    }
+
+    @Test func receiverAnswersUnsafePathWith400BeforeAuthentication() {
+        let receiver = WebhookReceiver(authentication: Authentication(hubSecrets: [HubSecret(Secret("s"))]))
+        let delivery = Delivery(method: "POST", target: "/../../etc/passwd", headers: Headers(), body: Array("{}".utf8))
+        guard case .rejected(let rejection) = receiver.admit(delivery) else {
+            Issue.record("an unsafe path was accepted")
+            return
+        }
+        #expect(rejection.status == 400)
+        #expect(rejection.reason == .unsafePath)
+        #expect(rejection.response.body == Array("The path has a `..` segment.\n".utf8))
+    }
+
     /// The byte-level matcher against the obvious definition (split on `/`, drop empty segments),
     /// over every target of up to six characters from a small alphabet.
     @Test(arguments: ["/", "/a", "/a/b", "/é"])

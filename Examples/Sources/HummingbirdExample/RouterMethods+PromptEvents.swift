@@ -41,28 +41,42 @@ extension RouterMethods {
 
 /// The translation between Hummingbird's request and response types and PromptEvents'.
 enum PromptEventsRoute {
-    /// Collects the raw body, hands the request to the receiver, and converts its answer.
+    /// Checks the head, collects the raw body, hands both to the receiver, and converts its answer.
+    ///
+    /// The route is resolved once, by `admitHead`; a request it refuses (401, 404, 405, 400)
+    /// is answered without reading its body.
     static func respond(to request: Request, with receiver: WebhookReceiver, maxBodyBytes: Int) async -> Response {
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: maxBodyBytes)
-        } catch is NIOTooManyBytesError {
-            return Response(status: .contentTooLarge, body: ResponseBody(byteBuffer: ByteBuffer(string: "Too large\n")))
-        } catch {
-            return Response(status: .badRequest, body: ResponseBody(byteBuffer: ByteBuffer(string: "Bad body\n")))
-        }
         var headers = Headers()
         for field in request.headers {
             headers.append(name: field.name.rawName, value: field.value)
         }
-        let answer = await receiver.respond(
-            to: Delivery(
-                method: request.method.rawValue,
-                target: request.uri.string,
-                headers: headers,
-                body: Array(body.readableBytesView)
-            )
-        )
+        let method = request.method.rawValue
+        let target = request.uri.string
+        let answer: WebhookResponse
+        switch receiver.admitHead(method: method, target: target, headers: headers) {
+        case .failure(let rejection):
+            answer = rejection.response
+        case .success(let head):
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: maxBodyBytes)
+            } catch is NIOTooManyBytesError {
+                return Response(status: .contentTooLarge, body: ResponseBody(byteBuffer: ByteBuffer(string: "Too large\n")))
+            } catch {
+                return Response(status: .badRequest, body: ResponseBody(byteBuffer: ByteBuffer(string: "Bad body\n")))
+            }
+            let delivery = Delivery(method: method, target: target, headers: headers, body: Array(body.readableBytesView))
+            switch receiver.admit(delivery, head: head) {
+            case .rejected(let rejection):
+                answer = rejection.response
+            case .accepted(let event):
+                let report = await receiver.dispatch(event)
+                answer =
+                    report.succeeded
+                    ? WebhookResponse(status: 200, body: Array("OK\n".utf8))
+                    : WebhookResponse(status: 500, body: Array("Handler failed\n".utf8))
+            }
+        }
         var fields = HTTPFields()
         for field in answer.headers {
             if let name = HTTPField.Name(field.name) {

@@ -20,6 +20,9 @@ public struct Rejection: Error, Sendable, Hashable {
         public static let unauthenticated = Reason(rawValue: "unauthenticated")
         /// The body is not a JSON object (400); the delivery was authenticated.
         public static let malformedBody = Reason(rawValue: "malformed_body")
+        /// The event path has a `..` segment, a percent-encoded `/` or another part that could
+        /// walk a handler out of a directory (400); see ``EventRouting``.
+        public static let unsafePath = Reason(rawValue: "unsafe_path")
 
         /// The snake-case name.
         public var description: String { rawValue }
@@ -74,6 +77,20 @@ public struct Rejection: Error, Sendable, Hashable {
         default: text = message + "\n"
         }
         return WebhookResponse(status: status, headers: headers, body: Array(text.utf8))
+    }
+}
+
+/// A request head that passed ``WebhookReceiver/admitHead(method:target:headers:now:)``:
+/// route, method and head-only authentication checked, the event kind resolved once.
+///
+/// Hand it back to ``WebhookReceiver/admit(_:head:now:)`` with the body. Only `admitHead`
+/// makes one, so holding one means the head checks passed.
+public struct AdmittedHead: Sendable, Hashable {
+    /// The event kind, from the path or `Prompt-EventType`.
+    public let kind: EventKind
+
+    init(kind: EventKind) {
+        self.kind = kind
     }
 }
 

@@ -123,38 +123,34 @@ public struct WebhookReceiver: Sendable {
 
     // MARK: - Admission
 
-    /// Checks the request head alone: method, route and head-only authentication.
+    /// Checks the request head alone: route, method and head-only authentication.
     ///
-    /// A server calls this as soon as the head has arrived, to answer 401, 404 or 405 before
-    /// reading (or asking for, with `100 Continue`) the body.
+    /// A server calls this as soon as the head has arrived, to answer 400, 401, 404 or 405
+    /// before reading (or asking for, with `100 Continue`) the body, and then hands the body to
+    /// ``admit(_:head:now:)`` with the head this returned: the route is resolved once.
+    ///
+    /// ```swift
+    /// switch receiver.admitHead(method: method, target: target, headers: headers) {
+    /// case .failure(let rejection): return rejection.response       // the body is never read
+    /// case .success(let head):
+    ///     let body = try await readBody()
+    ///     let admission = receiver.admit(Delivery(method: method, target: target,
+    ///                                             headers: headers, body: body), head: head)
+    /// }
+    /// ```
     ///
     /// - Parameters:
     ///   - method: The request method.
     ///   - target: The request target.
     ///   - headers: The request headers.
     ///   - now: The current time, for credential expiries.
-    /// - Returns: The rejection, or `nil` when the body should be read.
-    public func admitHead(method: String, target: String, headers: Headers, now: Date = Date()) -> Rejection? {
-        if case .failure(let rejection) = checkHead(method: method, target: target, headers: headers, now: now) {
-            return rejection
-        }
-        return nil
-    }
-
-    /// ``admitHead(method:target:headers:now:)`` that also returns the resolved kind, for a
-    /// server that then calls ``admit(_:headAdmittedAs:now:)`` with it.
-    package func admitHeadResolvingKind(
+    /// - Returns: The admitted head, with its resolved kind, or the rejection to answer.
+    public func admitHead(
         method: String,
         target: String,
         headers: Headers,
         now: Date = Date()
-    ) -> Result<EventKind, Rejection> {
-        checkHead(method: method, target: target, headers: headers, now: now)
-    }
-
-    /// Resolves the kind, then checks the method and head-only authentication.
-    private func checkHead(method: String, target: String, headers: Headers, now: Date) -> Result<EventKind, Rejection>
-    {
+    ) -> Result<AdmittedHead, Rejection> {
         let kind: EventKind
         switch routing.resolve(target: target, headers: headers) {
         case .outsideBasePath:
@@ -169,6 +165,8 @@ public struct WebhookReceiver: Sendable {
                     message: "The request names no event kind in its path or Prompt-EventType header."
                 )
             )
+        case .unsafePath(let message):
+            return .failure(Rejection(status: 400, reason: .unsafePath, message: message))
         case .kind(let resolved):
             kind = resolved
         }
@@ -187,7 +185,7 @@ public struct WebhookReceiver: Sendable {
         } catch {
             return .failure(unauthenticated(error))
         }
-        return .success(kind)
+        return .success(AdmittedHead(kind: kind))
     }
 
     /// Decides about a whole delivery: head checks, signature over the exact body bytes, then whether the body is a JSON object.
@@ -199,19 +197,22 @@ public struct WebhookReceiver: Sendable {
     ///   - now: The current time, for credential expiries.
     /// - Returns: The accepted event, or the rejection to answer.
     public func admit(_ delivery: Delivery, now: Date = Date()) -> Admission {
-        // The kind is resolved once, by the head check.
-        let kind: EventKind
-        switch checkHead(method: delivery.method, target: delivery.target, headers: delivery.headers, now: now) {
-        case .failure(let rejection): return .rejected(rejection)
-        case .success(let resolved): kind = resolved
+        switch admitHead(method: delivery.method, target: delivery.target, headers: delivery.headers, now: now) {
+        case .failure(let rejection): .rejected(rejection)
+        case .success(let head): admit(delivery, head: head, now: now)
         }
-        return admit(delivery, headAdmittedAs: kind, now: now)
     }
 
     /// The body half of ``admit(_:now:)``, for a delivery whose head already passed
-    /// ``admitHeadResolvingKind(method:target:headers:now:)`` (which returned `kind`): the head
-    /// checks are not repeated.
-    package func admit(_ delivery: Delivery, headAdmittedAs kind: EventKind, now: Date = Date()) -> Admission {
+    /// ``admitHead(method:target:headers:now:)``: the head checks are not repeated, and the
+    /// event gets the kind the head resolved.
+    ///
+    /// - Parameters:
+    ///   - delivery: The request as received; its head must be the one `head` was admitted from.
+    ///   - head: What ``admitHead(method:target:headers:now:)`` returned for it.
+    ///   - now: The current time, for credential expiries.
+    /// - Returns: The accepted event, or the rejection to answer (401 or 400).
+    public func admit(_ delivery: Delivery, head: AdmittedHead, now: Date = Date()) -> Admission {
         do {
             try authentication.verifyBody(delivery.headers, body: delivery.body, now: now)
         } catch {
@@ -236,7 +237,7 @@ public struct WebhookReceiver: Sendable {
         }
         return .accepted(
             AnyEvent(
-                kind: kind,
+                kind: head.kind,
                 json: object,
                 body: delivery.body,
                 headers: delivery.headers,
