@@ -9,12 +9,19 @@ final class Connection {
     }
 
     /// One request's place in the response order; pipelined answers leave in request order.
+    ///
+    /// It carries what the answer's framing depends on (the request's version and method), so
+    /// every answer — now, after the group commit, after the handlers — is serialised alike.
     struct Slot {
         let sequence: UInt64
         var bytes: [UInt8]?
         var closeAfter: Bool
         var record: RequestRecord?
         let startedAt: UInt64
+        /// The request's HTTP version, for the answer's connection headers (RFC 9112 §9.3).
+        let version: HTTPVersion
+        /// Whether the request was `HEAD` (the answer then has no body).
+        let isHead: Bool
     }
 
     let fd: Int32
@@ -25,8 +32,8 @@ final class Connection {
     var head: RequestHead?
     /// Whether `head` is for a reserved route (answered once its body, if any, is read).
     var headIsReserved = false
-    /// The event kind the current head was admitted for (its checks are not repeated for the body).
-    var admittedKind: EventKind?
+    /// The current head as the receiver admitted it (its checks are not repeated for the body).
+    var admittedHead: AdmittedHead?
     /// Not read from while the handlers' backlog is full (see `DeliverySink.shouldPauseReading`).
     var parked = false
     /// When the current request's first byte arrived (monotonic nanoseconds), or `nil` between requests.
@@ -58,11 +65,21 @@ final class Connection {
         requestStartedAt == nil && slots.isEmpty && outputOffset == output.count
     }
 
-    /// Reserves the next response slot.
-    func reserveSlot(startedAt: UInt64) -> UInt64 {
+    /// Reserves the next response slot, for the answer to `head` (`nil` when the head is unreadable).
+    func reserveSlot(startedAt: UInt64, for head: RequestHead?, closeAfter: Bool) -> UInt64 {
         let sequence = nextSequence
         nextSequence += 1
-        slots.append(Slot(sequence: sequence, bytes: nil, closeAfter: false, record: nil, startedAt: startedAt))
+        slots.append(
+            Slot(
+                sequence: sequence,
+                bytes: nil,
+                closeAfter: closeAfter,
+                record: nil,
+                startedAt: startedAt,
+                version: head?.version ?? .http11,
+                isHead: head?.method == "HEAD"
+            )
+        )
         return sequence
     }
 

@@ -265,7 +265,7 @@ final class EventLoop: @unchecked Sendable {
             WebhookResponse(status: 503, headers: headers, body: Array("Too many connections\n".utf8)),
             isHead: false,
             keepAlive: false,
-            isHTTP10: false
+            version: .http11
         )
         _ = bytes.withUnsafeBytes { Socket.send(fd, $0) }
         Socket.close(fd)
@@ -329,13 +329,15 @@ final class EventLoop: @unchecked Sendable {
 
     private func receivedHead(_ head: RequestHead, on connection: Connection) {
         connection.head = head
-        connection.admittedKind = nil
+        connection.admittedHead = nil
         let path = Self.rootRouting.eventPath(target: head.originFormTarget) ?? ""
         // `/` is the listener's page for GET and HEAD only: a POST there is an event for the base
         // path (its kind from Prompt-EventType). `/healthz` and `/metrics` are reserved for every method.
         let isPage = path.isEmpty && (head.method == "GET" || head.method == "HEAD")
         connection.headIsReserved = connection.role == .metricsOnly || isPage || Self.reservedPaths.contains(path)
         if connection.headIsReserved { return }
+        // Every request to a webhook route, whatever happens to it next.
+        metrics.recordReceived()
         if draining || !sink.isAccepting {
             return answerNow(
                 connection,
@@ -344,14 +346,9 @@ final class EventLoop: @unchecked Sendable {
                 close: true
             )
         }
-        switch receiver.admitHeadResolvingKind(
-            method: head.method,
-            target: head.originFormTarget,
-            headers: head.headers
-        )
-        {
-        case .success(let kind):
-            connection.admittedKind = kind
+        switch receiver.admitHead(method: head.method, target: head.originFormTarget, headers: head.headers) {
+        case .success(let admitted):
+            connection.admittedHead = admitted
         case .failure(let rejection):
             // The body has not been read: answer and close rather than skip it.
             metrics.recordRejected(
@@ -378,16 +375,17 @@ final class EventLoop: @unchecked Sendable {
         if connection.headIsReserved {
             return answerNow(connection, head, reservedRoute(head, role: connection.role), close: !head.keepAlive)
         }
-        metrics.recordReceived()
         let delivery = Delivery(method: head.method, target: target, headers: head.headers, body: body)
         // Set by `receivedHead`: a head that was not admitted is answered before its body is read.
-        let kind = connection.admittedKind
-        let admission = kind.map { receiver.admit(delivery, headAdmittedAs: $0) } ?? receiver.admit(delivery)
+        let admitted = connection.admittedHead
+        let admission = admitted.map { receiver.admit(delivery, head: $0) } ?? receiver.admit(delivery)
         switch admission {
         case .rejected(let rejection):
             var response = rejection.response
             var reason = rejection.authenticationError.map { "\($0.code)" } ?? rejection.reason.rawValue
-            if rejection.isAuthenticated, let kind,
+            // A body that is not JSON passed authentication: counted as authenticated, kept.
+            if rejection.isAuthenticated { metrics.recordAuthenticated() }
+            if rejection.isAuthenticated, let kind = admitted?.kind,
                 !sink.keepDeadLetter(delivery, kind: kind, reason: rejection.message)
             {
                 response = unavailable("Journal unavailable\n")
@@ -397,8 +395,11 @@ final class EventLoop: @unchecked Sendable {
             answerNow(connection, head, response, close: !head.keepAlive, reason: reason, bodyBytes: body.count)
         case .accepted(let event):
             metrics.recordAuthenticated()
-            let sequence = connection.reserveSlot(startedAt: connection.requestStartedAt ?? clock())
-            connection.slots[connection.slots.count - 1].closeAfter = !head.keepAlive
+            let sequence = connection.reserveSlot(
+                startedAt: connection.requestStartedAt ?? clock(),
+                for: head,
+                closeAfter: !head.keepAlive
+            )
             // RFC 9112 §9.6: nothing after a request that closes the connection is processed.
             if !head.keepAlive { connection.stopReading = true }
             let ticket = Ticket(fd: connection.fd, generation: connection.generation, sequence: sequence)
@@ -422,7 +423,6 @@ final class EventLoop: @unchecked Sendable {
                     connection,
                     sequence,
                     response,
-                    head: head,
                     record: finish(record, status: response.status, connection, sequence)
                 )
             case .respondAfterCommit(let response, let deliveryID, let duplicate):
@@ -473,7 +473,11 @@ final class EventLoop: @unchecked Sendable {
 
     private func respondToFramingError(_ connection: Connection, _ error: HTTPParseError) {
         metrics.recordRejected(reason: error.reason.label)
-        let sequence = connection.reserveSlot(startedAt: connection.requestStartedAt ?? clock())
+        let sequence = connection.reserveSlot(
+            startedAt: connection.requestStartedAt ?? clock(),
+            for: connection.head,
+            closeAfter: true
+        )
         let response = WebhookResponse(status: error.status, body: Array((error.description + "\n").utf8))
         let record = RequestRecord(
             method: connection.head?.method ?? "-",
@@ -482,15 +486,7 @@ final class EventLoop: @unchecked Sendable {
             reason: error.reason.label
         )
         connection.stopReading = true
-        _ = connection.fill(
-            sequence,
-            bytes: serialize(response, isHead: false, keepAlive: false, isHTTP10: false),
-            closeAfter: true,
-            record: finish(record, status: error.status, connection, sequence)
-        )
-        emit(connection.moveReadySlotsToOutput())
-        updateInterest(connection)
-        flush(connection)
+        answer(connection, sequence, response, record: finish(record, status: error.status, connection, sequence))
     }
 
     // MARK: - Answering
@@ -503,7 +499,11 @@ final class EventLoop: @unchecked Sendable {
         reason: String? = nil,
         bodyBytes: Int = 0
     ) {
-        let sequence = connection.reserveSlot(startedAt: connection.requestStartedAt ?? clock())
+        let sequence = connection.reserveSlot(
+            startedAt: connection.requestStartedAt ?? clock(),
+            for: head,
+            closeAfter: close
+        )
         let record = RequestRecord(
             method: head.method,
             path: pathOnly(head.originFormTarget),
@@ -511,35 +511,24 @@ final class EventLoop: @unchecked Sendable {
             bodyBytes: bodyBytes,
             reason: reason
         )
-        connection.slots[connection.slots.count - 1].closeAfter = close
-        answer(
-            connection,
-            sequence,
-            response,
-            head: head,
-            record: finish(record, status: response.status, connection, sequence)
-        )
+        answer(connection, sequence, response, record: finish(record, status: response.status, connection, sequence))
         if close {
             connection.stopReading = true
             connection.head = nil
         }
     }
 
+    /// Fills a request's slot with its answer; the one place an answer's bytes are built, from
+    /// what the slot recorded of its request (version, method, whether it closes).
     private func answer(
         _ connection: Connection,
         _ sequence: UInt64,
         _ response: WebhookResponse,
-        head: RequestHead? = nil,
         record: RequestRecord?
     ) {
         guard let slot = connection.slots.first(where: { $0.sequence == sequence }) else { return }
         let keepAlive = !slot.closeAfter && !draining
-        let bytes = serialize(
-            response,
-            isHead: head?.method == "HEAD",
-            keepAlive: keepAlive,
-            isHTTP10: head?.version == .http10
-        )
+        let bytes = serialize(response, isHead: slot.isHead, keepAlive: keepAlive, version: slot.version)
         _ = connection.fill(sequence, bytes: bytes, closeAfter: !keepAlive, record: record)
         emit(connection.moveReadySlotsToOutput())
         flush(connection)
@@ -578,7 +567,9 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    private func serialize(_ response: WebhookResponse, isHead: Bool, keepAlive: Bool, isHTTP10: Bool) -> [UInt8] {
+    private func serialize(_ response: WebhookResponse, isHead: Bool, keepAlive: Bool, version: HTTPVersion)
+        -> [UInt8]
+    {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(160 + response.body.count)
         writer.writeResponse(
@@ -587,7 +578,7 @@ final class EventLoop: @unchecked Sendable {
             body: response.body,
             isHeadRequest: isHead,
             keepAlive: keepAlive,
-            clientVersion: isHTTP10 ? .http10 : .http11,
+            clientVersion: version,
             epochSeconds: Int64(time(nil)),
             into: &bytes
         )

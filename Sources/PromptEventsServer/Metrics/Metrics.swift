@@ -3,6 +3,7 @@ import Synchronization
 
 /// Counters and gauges of the receive → journal → dispatch path, rendered as Prometheus text.
 ///
+/// Read it with ``snapshot`` or ``prometheusText()``; only this package's components write it.
 /// One instance is shared by the server (request-level counters), the ``Journal`` (sizes and
 /// syncs) and the dispatcher (handler outcomes). Every method is thread-safe and cheap: a mutex
 /// around a few integers. ``prometheusText()`` renders the
@@ -13,15 +14,17 @@ import Synchronization
 ///
 /// | Method | Called by |
 /// |---|---|
-/// | ``recordReceived()``, ``recordAuthenticated()``, ``recordRejected(reason:)``, ``recordDuplicate()`` | the server |
-/// | ``recordDispatched()``, ``recordRetry()``, ``recordDeadLetter()``, ``recordTimeout()``, ``recordJournalWriteError()`` | the dispatcher |
-/// | ``updateJournal(bytes:segments:pending:deadLettered:)``, ``recordJournalSync(batchSize:)``, ``recordJournalSyncFailure()`` | the journal |
+/// | `recordReceived()`, `recordAuthenticated()`, `recordRejected(reason:)`, `recordDuplicate()` | the server |
+/// | `recordDispatched()`, `recordRetry()`, `recordDeadLetter()`, `recordTimeout()`, `recordJournalWriteError()` | the dispatcher |
+/// | `updateJournal(bytes:segments:pending:deadLettered:)`, `recordJournalSync(batchSize:)`, `recordJournalSyncFailure()` | the journal |
 public final class Metrics: Sendable {
     /// A copy of every value, as ``snapshot`` returns it.
     public struct Snapshot: Sendable, Hashable {
-        /// Requests that reached a webhook route.
+        /// Requests that reached a webhook route (every head that is not `/`, `/healthz` or
+        /// `/metrics`), whether accepted or rejected.
         public var received = 0
-        /// Requests that passed authentication.
+        /// Requests that passed authentication, including those then refused because their body
+        /// is not a JSON object (they are kept as dead letters).
         public var authenticated = 0
         /// Requests rejected, by reason code (for example `bad_signature`, `not_json`).
         public var rejected: [String: Int] = [:]
@@ -90,12 +93,12 @@ public final class Metrics: Sendable {
     // MARK: - Server
 
     /// Counts a request that reached a webhook route.
-    public func recordReceived() {
+    package func recordReceived() {
         receivedCount.wrappingAdd(1, ordering: .relaxed)
     }
 
     /// Counts a request that passed authentication.
-    public func recordAuthenticated() {
+    package func recordAuthenticated() {
         authenticatedCount.wrappingAdd(1, ordering: .relaxed)
     }
 
@@ -104,39 +107,39 @@ public final class Metrics: Sendable {
     /// - Parameter reason: A short, stable reason code such as `bad_signature`, `missing_credentials`,
     ///   `not_json`, `too_large`, `journal_full`. Never pass secrets or request data: the code
     ///   becomes a label value.
-    public func recordRejected(reason: String) {
+    package func recordRejected(reason: String) {
         values.withLock { $0.rejected[reason, default: 0] += 1 }
     }
 
     /// Counts a delivery acknowledged as a duplicate and not dispatched.
-    public func recordDuplicate() {
+    package func recordDuplicate() {
         values.withLock { $0.duplicates += 1 }
     }
 
     // MARK: - Dispatcher
 
     /// Counts a delivery handed to its handlers.
-    public func recordDispatched() {
+    package func recordDispatched() {
         dispatchedCount.wrappingAdd(1, ordering: .relaxed)
     }
 
     /// Counts a failed handler attempt that will be retried.
-    public func recordRetry() {
+    package func recordRetry() {
         values.withLock { $0.retried += 1 }
     }
 
     /// Counts a (delivery, handler) pair moved to the dead letters.
-    public func recordDeadLetter() {
+    package func recordDeadLetter() {
         values.withLock { $0.deadLettered += 1 }
     }
 
     /// Counts a handler attempt that exceeded its time budget.
-    public func recordTimeout() {
+    package func recordTimeout() {
         values.withLock { $0.timeouts += 1 }
     }
 
     /// Counts a handler-progress record the journal could not write.
-    public func recordJournalWriteError() {
+    package func recordJournalWriteError() {
         values.withLock { $0.journalWriteErrors += 1 }
     }
 
@@ -149,7 +152,7 @@ public final class Metrics: Sendable {
     ///   - segments: Segment files.
     ///   - pending: Pending deliveries.
     ///   - deadLettered: Dead-lettered deliveries kept.
-    public func updateJournal(bytes: Int, segments: Int, pending: Int, deadLettered: Int) {
+    package func updateJournal(bytes: Int, segments: Int, pending: Int, deadLettered: Int) {
         values.withLock { values in
             values.journalBytes = bytes
             values.journalSegments = segments
@@ -161,7 +164,7 @@ public final class Metrics: Sendable {
     /// Counts a sync and the number of records it made durable (the group-commit batch).
     ///
     /// - Parameter batchSize: Records made durable by this sync.
-    public func recordJournalSync(batchSize: Int) {
+    package func recordJournalSync(batchSize: Int) {
         values.withLock { values in
             values.syncs += 1
             values.syncedRecords += batchSize
@@ -171,7 +174,7 @@ public final class Metrics: Sendable {
     }
 
     /// Counts a failed sync.
-    public func recordJournalSyncFailure() {
+    package func recordJournalSyncFailure() {
         values.withLock { $0.syncFailures += 1 }
     }
 }
