@@ -212,8 +212,13 @@ def build_cases():
     add("nul-in-header-value", POST + b"X-Test: a\x00b\r\nContent-Length: 0\r\n\r\n", 400, True, "invalidHeaderValue")
     add("ctl-in-header-value", POST + b"X-Test: a\x01b\r\nContent-Length: 0\r\n\r\n", 400, True, "invalidHeaderValue")
     add("del-in-header-value", POST + b"X-Test: a\x7fb\r\nContent-Length: 0\r\n\r\n", 400, True, "invalidHeaderValue")
-    add("non-utf8-header-value", POST + b"X-Test: \xff\xfe\r\nContent-Length: 0\r\n\r\n", 400, True,
-        "invalidHeaderValue")
+    cases.append(positive("non-utf8-header-value", extra=b"X-Test: caf\xe9 \xff\xfe\r\n"))
+    cases[-1].note = "obs-text is opaque data (RFC 9110 §5.5): delivered, read as ISO-8859-1"
+    # Kinds that could walk an --exec script out of its directory: 400 before authentication.
+    for name, path in [("dot-dot-path", b"/../../etc/passwd"), ("encoded-dot-dot-path", b"/a/%2E%2e/b"),
+                       ("encoded-slash-path", b"/message%2Fadded"), ("encoded-nul-path", b"/a%00b"),
+                       ("backslash-path", b"/a\\b")]:
+        add(name, signed(path, event_body(name)), 400, True, note="unsafe_path: nothing stored or run")
     add("nul-in-target", b"GET /\x00 HTTP/1.1\r\nHost: x\r\n\r\n", 400, True, "invalidTarget")
     add("tab-in-target", b"GET /a\tb HTTP/1.1\r\nHost: x\r\n\r\n", 400, True, "invalidTarget")
     add("fragment-in-target", b"GET /#frag HTTP/1.1\r\nHost: x\r\n\r\n", 400, True, "invalidTarget")
