@@ -1,4 +1,4 @@
-// Micro-benchmarks, release mode: swift run -c release prompt-events-micro [filter]
+// Micro-benchmarks, release mode: swift run -c release PromptEventsMicroBenchmarks [filter]
 //
 // Each line times one stage of a delivery in isolation: request parsing, JSON parse and typed
 // decode, HMAC-SHA1 over 1.5 KiB, SHA-1/SHA-256 throughput, and journal append+fdatasync per
@@ -146,3 +146,39 @@ for batch in [1, 8, 64] {
 }
 try journal.close()
 try? FileManager.default.removeItem(atPath: directory)
+
+// The cost of one append must not grow with the records already in the segment (issue 21: a
+// copy of the segment's sets per insert made it O(n)). In memory, without syncs, so only the
+// journal's own work is timed: 1,000 appends after 100 and after 10,000 records in one segment,
+// best of 7 fresh journals. The two figures should be within a few per cent.
+if filter == nil || "journal append, no sync".contains(filter!) {
+    var perAppend: [Int: Double] = [:]
+    for already in [100, 10_000] {
+        var best = Double.infinity
+        for _ in 0..<7 {
+            let memoryJournal = try Journal.open(
+                at: "/bench",
+                configuration: Journal.Configuration(segmentSize: 1 << 30),
+                fileSystem: InMemoryFileSystem()
+            )
+            var serial = 0
+            func appendOne() {
+                serial += 1
+                var unique = delivery
+                unique.body = body + Array(" \(serial)".utf8)
+                _ = try? memoryJournal.append(unique, kind: "customer/added")
+            }
+            for _ in 0..<already { appendOne() }
+            let clock = ContinuousClock()
+            let start = clock.now
+            for _ in 0..<1_000 { appendOne() }
+            let elapsed = start.duration(to: clock.now)
+            best = min(best, (Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9) / 1_000)
+            try memoryJournal.close()
+        }
+        perAppend[already] = best
+        print("journal append, no sync, after \(already) records".padding(toLength: 46, withPad: " ", startingAt: 0)
+            + String(format: "%10.0f ns", best))
+    }
+    print(String(format: "journal append growth, 10,000 vs 100 records: %.2f×", perAppend[10_000]! / perAppend[100]!))
+}

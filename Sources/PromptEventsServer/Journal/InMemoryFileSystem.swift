@@ -243,7 +243,9 @@ package final class InMemoryFileSystem: FileSystem {
             if let failure = state.writeFailure {
                 throw FileSystemError(call: "pwrite", path: file.path, errno: failure)
             }
-            guard var node = state.nodes[file.node] else { return 0 }
+            // Moved out, not copied: a copy would share `data` and make the write below copy the
+            // whole file.
+            guard var node = state.nodes.removeValue(forKey: file.node) else { return 0 }
             if node.data.count < offset + bytes.count {
                 node.data.append(contentsOf: repeatElement(0, count: offset + bytes.count - node.data.count))
             }

@@ -303,20 +303,22 @@ public final class Journal: Sendable {
             try rotate(&state)
             active = state.segments.count - 1
         }
-        let segment = state.segments[active]
+        // Only the scalars: a copy of the segment would share its `owned`/`referenced` sets and
+        // make each insert below copy the whole set (O(records in the segment) per append).
+        let (descriptor, offset, sequence) = state.segments[active].location
         do {
-            try fileSystem.writeAll(segment.descriptor, frame, at: segment.size)
+            try fileSystem.writeAll(descriptor, frame, at: offset)
         } catch {
             // Cut off whatever part of the frame reached the file; if even that fails, stop
             // appending to this segment (recovery reports and skips the partial frame).
             do {
-                try fileSystem.ftruncate(segment.descriptor, length: segment.size)
+                try fileSystem.ftruncate(descriptor, length: offset)
             } catch {
                 state.segments[active].isSealed = true
             }
-            throw JournalError(error, context: "appending to \(directory)/\(segment.name)")
+            throw JournalError(error, context: "appending to \(directory)/\(state.segments[active].name)")
         }
-        let location = RecordLocation(segment: segment.sequence, offset: segment.size, length: frame.count)
+        let location = RecordLocation(segment: sequence, offset: offset, length: frame.count)
         state.segments[active].size += frame.count
         state.segments[active].isDirty = true
         state.totalBytes += frame.count
@@ -333,7 +335,7 @@ public final class Journal: Sendable {
         state.unsynced.append(
             UnsyncedRecord(
                 serial: state.nextSerial,
-                segment: segment.sequence,
+                segment: sequence,
                 deliveryID: id,
                 stateFrame: isDelivery ? nil : frame
             )
@@ -546,11 +548,13 @@ public final class Journal: Sendable {
         throws(JournalError)
     {
         guard let active = state.segments.indices.last, !state.segments[active].isSealed else { return }
-        let segment = state.segments[active]
+        // Only the scalars: a copy of the segment would share its `owned`/`referenced` sets and
+        // make each insert below copy the whole set (O(records in the segment) per append).
+        let (descriptor, offset, sequence) = state.segments[active].location
         do {
-            try fileSystem.writeAll(segment.descriptor, frame, at: segment.size)
+            try fileSystem.writeAll(descriptor, frame, at: offset)
         } catch {
-            throw JournalError(error, context: "appending to \(directory)/\(segment.name)")
+            throw JournalError(error, context: "appending to \(directory)/\(state.segments[active].name)")
         }
         state.segments[active].size += frame.count
         state.segments[active].isDirty = true
@@ -559,7 +563,7 @@ public final class Journal: Sendable {
         state.unsynced.append(
             UnsyncedRecord(
                 serial: state.nextSerial,
-                segment: segment.sequence,
+                segment: sequence,
                 deliveryID: deliveryID,
                 stateFrame: frame
             )

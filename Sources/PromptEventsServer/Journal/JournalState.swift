@@ -13,6 +13,9 @@ struct Segment: Sendable {
     var isDirty = false
     /// No more appends go here (a write or sync failed, or it was rotated out).
     var isSealed = false
+
+    /// Where the next record goes, without copying the segment's sets.
+    var location: (descriptor: Int32, offset: Int, sequence: UInt64) { (descriptor, size, sequence) }
 }
 
 /// A record appended since the last sync that covered it.
