@@ -8,7 +8,6 @@ let package = Package(
         .library(name: "PromptEvents", targets: ["PromptEvents"]),
         .library(name: "PromptEventsServer", targets: ["PromptEventsServer"]),
         .executable(name: "prompt-listen", targets: ["PromptListen"]),
-        .executable(name: "prompt-events-micro", targets: ["PromptEventsMicroBenchmarks"]),
     ],
     targets: [
         // Pure: event kinds, models, JSON, authentication, the transport-free receiver.
@@ -28,7 +27,9 @@ let package = Package(
             dependencies: ["PromptEvents", "PromptEventsServer"],
             path: "Sources/prompt-listen"
         ),
-        // Micro-benchmarks of each stage (release: swift run -c release prompt-events-micro).
+        // Micro-benchmarks of each stage: swift run -c release PromptEventsMicroBenchmarks. Not a
+        // product (nothing depending on this package sees it); it stays in this package because it
+        // times package-only stages (the request parser, HMAC, SHA-1) that Benchmarks/ cannot import.
         .executableTarget(
             name: "PromptEventsMicroBenchmarks",
             dependencies: ["PromptEvents", "PromptEventsServer"],

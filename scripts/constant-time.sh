@@ -4,8 +4,8 @@
 # Usage: scripts/constant-time.sh   (builds the release micro-benchmark binary if needed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product prompt-events-micro >/dev/null
-binary=.build/release/prompt-events-micro
+swift build -c release --product PromptEventsMicroBenchmarks >/dev/null
+binary=.build/release/PromptEventsMicroBenchmarks
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 count() { # first|last -> instructions inside constantTimeEquals
