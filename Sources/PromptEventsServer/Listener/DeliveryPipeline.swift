@@ -97,14 +97,15 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     }
 
     func stop(gracePeriod: Duration) {
-        let done = Locked(false)
+        let done = DispatchSemaphore(value: 0)
         let dispatcher = self.dispatcher
         Task {
             await dispatcher.shutdown(gracePeriod: gracePeriod)
-            done.withLock { $0 = true }
+            done.signal()
         }
-        // The loop thread is ours; waiting here keeps `run()` from returning before handlers stop.
-        while !done.withLock({ $0 }) { usleepMilliseconds(5) }
+        // The loop thread is ours (not the concurrency pool's): blocking it until the handlers
+        // stop keeps `run()` from returning early, without polling.
+        done.wait()
         try? journal?.close()
     }
 
@@ -318,12 +319,6 @@ package struct ReceiverHandlers: DeliveryHandlers {
         event.deliveryID = record.id
         try await receiver.run(handlerNamed: name, event: event)
     }
-}
-
-func usleepMilliseconds(_ milliseconds: UInt32) {
-    var request = timespec(tv_sec: 0, tv_nsec: Int(milliseconds) * 1_000_000)
-    var remaining = timespec()
-    while nanosleep(&request, &remaining) != 0 { request = remaining }
 }
 
 /// A warning that would repeat for every request while a fault lasts: reported at most once per

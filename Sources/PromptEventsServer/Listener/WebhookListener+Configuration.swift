@@ -44,7 +44,9 @@ extension WebhookListener {
         ///
         /// Default 60 s; expiry closes quietly.
         public var idleTimeout: Duration = .seconds(60)
-        /// How long shutdown waits for in-flight requests before closing everything.
+        /// How long shutdown waits for in-flight requests before closing everything, and then
+        /// for running handler attempts before cancelling them (their deliveries stay pending in
+        /// the journal and run again at the next start).
         ///
         /// Default 10 s.
         public var shutdownGracePeriod: Duration = .seconds(10)

@@ -27,6 +27,7 @@ public final class WebhookListener: Sendable {
     private let started = Locked(false)
     private let done = Locked<[CheckedContinuation<Void, Never>]?>([])
     private let pipeline: DeliveryPipeline
+    private let shutdownGracePeriod: Duration
 
     /// The address the listener is bound to, with the real port when port 0 was asked for.
     public var address: SocketAddress { loop.boundAddress }
@@ -59,6 +60,7 @@ public final class WebhookListener: Sendable {
             observer: observer
         )
         self.pipeline = pipeline
+        self.shutdownGracePeriod = configuration.shutdownGracePeriod
         self.loop = try EventLoop(
             configuration: configuration,
             receiver: receiver,
@@ -83,7 +85,7 @@ public final class WebhookListener: Sendable {
     private func serve() {
         pipeline.start()
         loop.run()
-        pipeline.stop(gracePeriod: .seconds(5))
+        pipeline.stop(gracePeriod: shutdownGracePeriod)
         let waiters = done.withLock { waiters in
             defer { waiters = nil }
             return waiters ?? []

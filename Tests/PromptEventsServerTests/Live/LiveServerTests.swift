@@ -378,4 +378,33 @@ struct LiveServerTests {
         #expect(await client.read().closed)
         #expect(throws: (any Error).self) { _ = try RawClient(port: server.port) }
     }
+
+    /// A handler that never returns is cancelled after the configured grace period (it was a
+    /// fixed 5 s), and its delivery stays pending for the next start.
+    @Test func shutdownWaitsForHandlersOnlyTheConfiguredGracePeriod() async throws {
+        let started = Locked(false)
+        let server = try TestListener(authentication: .open) {
+            $0.shutdownGracePeriod = .milliseconds(200)
+            $0.dispatcher.handlerTimeout = .seconds(60)
+        } register: { receiver in
+            receiver.on(.messageAdded, name: "stuck") { _ in
+                started.withLock { $0 = true }
+                while true { try await Task.sleep(for: .seconds(1)) }
+            }
+        }
+        let client = try RawClient(port: server.port)
+        client.send("POST /message/added HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n{\"orgId\":1}")
+        #expect(await client.readResponses(1).first?.hasPrefix("HTTP/1.1 200") == true)
+        for _ in 0..<200 where !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(started.withLock { $0 })
+        let clock = ContinuousClock()
+        let begin = clock.now
+        server.listener.shutdown()
+        await server.listener.wait()
+        // 200 ms of grace for the requests, 200 ms for the handler; 5 s before the fix.
+        #expect(begin.duration(to: clock.now) < .seconds(3))
+        let journal = try Journal.open(at: server.directory + "/journal", access: .readOnly)
+        #expect(try journal.entries().map(\.state) == [.pending])
+        await server.stop()
+    }
 }
