@@ -34,8 +34,10 @@ final class Connection {
     var headIsReserved = false
     /// The current head as the receiver admitted it (its checks are not repeated for the body).
     var admittedHead: AdmittedHead?
-    /// Not read from while the handlers' backlog is full (see `DeliverySink.shouldPauseReading`).
-    var parked = false
+    /// An event head read while the handlers' backlog was full (see
+    /// `DeliverySink.shouldPauseReading`): it is admitted, and the connection read again, once
+    /// the backlog is down to half. `nil` while the connection is not parked.
+    var heldHead: RequestHead?
     /// When the current request's first byte arrived (monotonic nanoseconds), or `nil` between requests.
     var requestStartedAt: UInt64?
     /// When bytes last arrived.

@@ -132,18 +132,15 @@ final class EventLoop: @unchecked Sendable {
                 } else if let listener = listeners.first(where: { $0.fd == fd }) {
                     acceptConnections(on: listener.fd, role: listener.role)
                 } else if let connection = connection(fd) {
-                    if event.events & Epoll.hangUp == 0, event.events & Epoll.readable != 0,
-                        connection.role == .events, sink.shouldPauseReading()
-                    {
-                        park(connection)
-                    } else if event.events & (Epoll.readable | Epoll.hangUp) != 0 {
+                    if event.events & (Epoll.readable | Epoll.hangUp) != 0 {
                         readable(connection)
                     }
                     if event.events & Epoll.writable != 0, self.connection(fd) === connection { flush(connection) }
                 }
             }
-            commitBatch()
+            // Before the commit: the deliveries the resumed connections hold join this turn's batch.
             if !parked.isEmpty, !sink.shouldPauseReading() { unparkAll() }
+            commitBatch()
             let now = clock()
             if now &- lastTimerScan >= configuration.timerResolution.nanoseconds {
                 lastTimerScan = now
@@ -157,21 +154,28 @@ final class EventLoop: @unchecked Sendable {
         observer(.stopped)
     }
 
-    /// Back-pressure: handlers are behind, so requests wait in the socket (and the sender
-    /// waits) rather than in memory.
-    private func park(_ connection: Connection) {
-        guard !connection.parked else { return }
-        connection.parked = true
+    /// Back-pressure: handlers are behind, so the event request whose head just arrived waits,
+    /// and the rest waits in the socket (the sender waits) rather than in memory. Heads are
+    /// still read, so `/healthz` and the other reserved routes are answered at once.
+    private func park(_ connection: Connection, holding head: RequestHead) {
+        connection.heldHead = head
         parked.append(connection)
         updateInterest(connection)
     }
 
     private func unparkAll() {
-        for connection in parked {
-            connection.parked = false
-            updateInterest(connection)
-        }
+        let resumed = parked
         parked.removeAll(keepingCapacity: true)
+        let now = clock()
+        for connection in resumed where self.connection(connection.fd) === connection {
+            guard let head = connection.heldHead else { continue }
+            connection.heldHead = nil
+            // Time spent parked is the server's, not the client's: timeouts start again.
+            connection.lastReadAt = now
+            connection.requestStartedAt = now
+            receivedHead(head, isReserved: false, on: connection)
+            parseRequests(connection)
+        }
     }
 
     private func connection(_ fd: Int32) -> Connection? {
@@ -212,6 +216,8 @@ final class EventLoop: @unchecked Sendable {
             Socket.close(listener.fd)
         }
         listeners.removeAll()
+        // Parked heads are answered now: 503 "Shutting down", so their senders retry elsewhere.
+        unparkAll()
         for index in connections.indices {
             if let connection = connections[index], connection.isIdle { close(connection) }
         }
@@ -298,7 +304,7 @@ final class EventLoop: @unchecked Sendable {
 
     private func parseRequests(_ connection: Connection) {
         connection.pausedForRoom = false
-        while !connection.stopReading {
+        parsing: while !connection.stopReading, connection.heldHead == nil {
             guard connection.slots.count < configuration.maxPipelinedRequests else {
                 // Back-pressure: stop reading until answers free room (see `flush`).
                 connection.pausedForRoom = true
@@ -315,7 +321,12 @@ final class EventLoop: @unchecked Sendable {
             switch next {
             case .head(let head):
                 if connection.requestStartedAt == nil { connection.requestStartedAt = clock() }
-                receivedHead(head, on: connection)
+                let isReserved = isReserved(head, role: connection.role)
+                if !isReserved, !draining, sink.shouldPauseReading() {
+                    park(connection, holding: head)
+                    break parsing
+                }
+                receivedHead(head, isReserved: isReserved, on: connection)
             case .end(let body):
                 guard let head = connection.head else { break }
                 connection.head = nil
@@ -327,15 +338,21 @@ final class EventLoop: @unchecked Sendable {
         flush(connection)
     }
 
-    private func receivedHead(_ head: RequestHead, on connection: Connection) {
-        connection.head = head
-        connection.admittedHead = nil
+    /// Whether a head is for the listener's own routes rather than an event.
+    private func isReserved(_ head: RequestHead, role: Connection.Role) -> Bool {
+        if role == .metricsOnly { return true }
         let path = Self.rootRouting.eventPath(target: head.originFormTarget) ?? ""
         // `/` is the listener's page for GET and HEAD only: a POST there is an event for the base
         // path (its kind from Prompt-EventType). `/healthz` and `/metrics` are reserved for every method.
         let isPage = path.isEmpty && (head.method == "GET" || head.method == "HEAD")
-        connection.headIsReserved = connection.role == .metricsOnly || isPage || Self.reservedPaths.contains(path)
-        if connection.headIsReserved { return }
+        return isPage || Self.reservedPaths.contains(path)
+    }
+
+    private func receivedHead(_ head: RequestHead, isReserved: Bool, on connection: Connection) {
+        connection.head = head
+        connection.admittedHead = nil
+        connection.headIsReserved = isReserved
+        if isReserved { return }
         // Every request to a webhook route, whatever happens to it next.
         metrics.recordReceived()
         if draining || !sink.isAccepting {
@@ -620,7 +637,7 @@ final class EventLoop: @unchecked Sendable {
     private func updateInterest(_ connection: Connection) {
         guard self.connection(connection.fd) === connection else { return }
         var interest: UInt32 = 0
-        if connection.slots.count < configuration.maxPipelinedRequests, !connection.parked {
+        if connection.slots.count < configuration.maxPipelinedRequests, connection.heldHead == nil {
             interest |= Epoll.readable
         }
         if connection.outputOffset < connection.output.count { interest |= Epoll.writable }
@@ -642,7 +659,10 @@ final class EventLoop: @unchecked Sendable {
 
     private func expireTimeouts(now: UInt64) {
         for index in connections.indices {
-            guard let connection = connections[index], !connection.stopReading else { continue }
+            // A parked connection waits for the server, not the other way round.
+            guard let connection = connections[index], !connection.stopReading, connection.heldHead == nil else {
+                continue
+            }
             if let started = connection.requestStartedAt {
                 let waiting =
                     connection.head == nil
