@@ -23,8 +23,7 @@ struct Logger: Sendable {
     func error(_ message: String) { line("error", message, fields: []) }
 
     func listenerEvent(_ event: ListenerEvent, basePath: String) {
-        switch event {
-        case .listening(let address, let metrics):
+        if let (address, metrics) = event.listening {
             // Exactly one line in this form, whatever the log format: scripts wait for it.
             printError("listening on \(address.url)")
             let base = address.url + (basePath == "/" ? "" : basePath)
@@ -33,7 +32,7 @@ struct Logger: Sendable {
                     + EventKind.known.map { "/" + $0.rawValue }.joined(separator: ", ")
             )
             if let metrics { info("metrics on \(metrics.url)/metrics") }
-        case .request(let record):
+        } else if let record = event.request {
             var fields: [(String, String)] = [
                 ("status", "\(record.status)"), ("method", record.method), ("path", record.path),
                 ("bytes", "\(record.bodyBytes)"),
@@ -44,12 +43,12 @@ struct Logger: Sendable {
             if record.duplicate { fields.append(("duplicate", "true")) }
             if let reason = record.reason { fields.append(("reason", reason)) }
             line(record.status >= 500 ? "error" : record.status >= 400 ? "warning" : "info", "request", fields: fields)
-        case .draining:
-            info("draining: no new connections, finishing in-flight requests")
-        case .stopped:
-            info("stopped")
-        case .warning(let message):
+        } else if let message = event.warning {
             warning(message)
+        } else if event.kind == .draining {
+            info("draining: no new connections, finishing in-flight requests")
+        } else if event.kind == .stopped {
+            info("stopped")
         }
     }
 

@@ -106,15 +106,12 @@ public enum TwoKindListener {
     /// - Parameter event: What happened.
     @Sendable
     public static func logRequest(_ event: ListenerEvent) {
-        switch event {
-        case .listening(let address, _):
+        if let (address, _) = event.listening {
             print("listening on \(address.url)")
-        case .request(let record) where record.status >= 400:
+        } else if let record = event.request, record.status >= 400 {
             print("\(record.status) \(record.method) \(record.path) \(record.reason ?? "")")
-        case .warning(let message):
+        } else if let message = event.warning {
             print("warning: \(message)")
-        default:
-            break
         }
     }
 }

@@ -29,12 +29,12 @@ let listener = try DogAvatars(pictures: dogs, crm: PrintingCRM()).makeListener(
     port: environment["PORT"].flatMap { Int($0) } ?? 8082,
     journalDirectory: environment["JOURNAL_DIR"] ?? ".prompt-listen/dogceo-journal",
     observer: { event in
-        switch event {
-        case .listening(let address, _): print("listening on \(address.url); dog pictures from \(dogs.baseURL)")
-        case .request(let record) where record.status >= 400:
+        if let (address, _) = event.listening {
+            print("listening on \(address.url); dog pictures from \(dogs.baseURL)")
+        } else if let record = event.request, record.status >= 400 {
             print("\(record.status) \(record.method) \(record.path) \(record.reason ?? "")")
-        case .warning(let message): print("warning: \(message)")
-        default: break
+        } else if let message = event.warning {
+            print("warning: \(message)")
         }
     }
 )

@@ -76,7 +76,7 @@ struct CustomListenerTests {
         let seen = Seen()
         let records = Locked<[RequestRecord]>([])
         let observer: @Sendable (ListenerEvent) -> Void = { event in
-            if case .request(let record) = event { records.withLock { $0.append(record) } }
+            if let record = event.request { records.withLock { $0.append(record) } }
         }
         try await withExampleListener(seen: seen, observer: observer) { baseURL in
             let forged = try await HTTP.postEvent(

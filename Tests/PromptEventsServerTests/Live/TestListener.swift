@@ -28,7 +28,7 @@ final class TestListener: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let records = Locked<[RequestRecord]>([])
         listener = try WebhookListener(receiver: receiver, configuration: configuration) { event in
-            if case .request(let record) = event { records.withLock { $0.append(record) } }
+            if let record = event.request { records.withLock { $0.append(record) } }
         }
         listener.start()
         self.eventsBox = events
