@@ -139,7 +139,7 @@ def main():
     for category in order:
         kind, script = KINDS[category]
         command += ["--exec", f"{kind}={script}"]
-    handler_name = {category: f"exec#{index}:{KINDS[category][0]}" for index, category in enumerate(order)}
+    handler_name = {category: f"exec:{KINDS[category][0]}={KINDS[category][1]}" for category in order}
     server = subprocess.Popen(command, cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=open(log_path, "wb"),
                               env=dict(os.environ, PROMPT_LISTEN_HUB_SECRET=SECRET, FAULTS_DIR=work, FAULTS_TAG=tag))

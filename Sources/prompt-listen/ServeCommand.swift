@@ -263,8 +263,13 @@ enum ServeCommand {
         if options.output != .quiet {
             receiver.onAny(name: "print") { event in printer.print(event) }
         }
-        for (index, exec) in options.execs.enumerated() {
-            let name = "exec#\(index):\(exec.kind?.rawValue ?? "*")"
+        var seen: [String: Int] = [:]
+        for exec in options.execs {
+            // Named after what it is, as written on the command line, so reordering the flags
+            // changes no handler's progress; a repeated identical flag gets a count.
+            var name = "exec:\(exec.kind?.rawValue ?? "*")=\(exec.command)"
+            seen[name, default: 0] += 1
+            if let count = seen[name], count > 1 { name += "#\(count)" }
             let action = ExecAction(command: exec.command, timeout: options.execTimeout, log: log, name: name)
             if let kind = exec.kind {
                 receiver.on(EventType<GenericPayload>(kind), name: name) { event in

@@ -64,10 +64,17 @@ import Testing
     @Test func handlersRunInRegistrationOrderWithStableNames() async throws {
         let log = Log()
         var receiver = WebhookReceiver()
+        let line = #line
         receiver.onAny { _ in log.add("first") }
         receiver.on(.messageAdded, name: "crm") { _ in log.add("second") }
         receiver.on(.messageAdded) { _ in log.add("third") }
-        #expect(receiver.handlers(for: .messageAdded).map(\.name) == ["*#0", "crm", "message/added#1"])
+        // Named by kind and call site, not by order: registering in another order names them alike.
+        let file = "PromptEventsTests/WebhookReceiverTests.swift"
+        #expect(
+            receiver.handlers(for: .messageAdded).map(\.name) == [
+                "*@\(file):\(line + 1)", "crm", "message/added@\(file):\(line + 3)",
+            ]
+        )
         let response = await receiver.respond(to: delivery("/message/added"))
         #expect(response.status == 200)
         #expect(log.all == ["first", "second", "third"])

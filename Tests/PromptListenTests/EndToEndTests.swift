@@ -171,6 +171,38 @@ struct EndToEndTests {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    /// Handler progress is recorded under names derived from each action, so reordering the
+    /// `--exec` flags across a restart neither re-runs a handler that succeeded nor skips one
+    /// that had not (with positional names, both happened).
+    @Test func reorderingExecFlagsAcrossARestartChangesNothing() throws {
+        let directory = NSTemporaryDirectory() + "prompt-listen-reorder-\(UUID().uuidString)"
+        let first = "message/status=echo A >> a.txt"
+        let second = "message/status=test -f go && echo B >> b.txt"
+        func lines(_ name: String) -> Int {
+            ((try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? "").split(separator: "\n").count
+        }
+        let before = try ServeProcess(
+            ["--exec", first, "--exec", second, "--max-attempts", "50", "--output", "quiet"],
+            directory: directory
+        )
+        #expect(try Binary.run(["send", "message/status", "--to", before.url]).status == 0)
+        #expect(before.waitFor(15) { _ in lines("a.txt") == 1 })
+        #expect(before.waitFor { $0.standardError.contains("exit status 1") })
+        #expect(before.terminate() == 0)
+        _ = FileManager.default.createFile(atPath: directory + "/go", contents: Data())
+        let after = try ServeProcess(
+            ["--exec", second, "--exec", first, "--max-attempts", "50", "--output", "quiet"],
+            directory: directory
+        )
+        #expect(after.waitFor(15) { _ in lines("b.txt") == 1 })
+        #expect(after.terminate() == 0)
+        let listing = try Binary.run(["journal"], directory: directory)
+        #expect(listing.stdout.contains("pending: 0  done: 1"), "\(listing.stdout)\(listing.stderr)")
+        #expect(lines("a.txt") == 1, "the handler that had succeeded ran again")
+        #expect(lines("b.txt") == 1)
+        withExtendedLifetime((before, after)) {}
+    }
+
     @Test func sigtermDrainsAndExitsZero() throws {
         let server = try ServeProcess(["--output", "quiet"])
         #expect(server.terminate() == 0)

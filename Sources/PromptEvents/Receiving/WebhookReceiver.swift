@@ -73,27 +73,41 @@ public struct WebhookReceiver: Sendable {
     ///
     /// - Parameters:
     ///   - type: The event kind and payload type, for example `.messageAdded`.
-    ///   - name: A stable name, so progress survives restarts even if registrations are reordered.
-    ///     Defaults to `"{kind}#{n}"`, where `n` counts earlier handlers of the same kind.
+    ///   - name: A stable name: the journal records progress under it, so a handler that
+    ///     succeeded is not run again after a restart. Defaults to the kind and the place of this
+    ///     call, `"{kind}@{file}:{line}"`, which does not depend on the order of registrations but
+    ///     changes when the call moves (its pending deliveries then run it again, never skip it).
+    ///     Give one to anything you deploy.
+    ///   - fileID: The calling file, for the default name.
+    ///   - line: The calling line, for the default name.
     ///   - handler: The closure to run.
     public mutating func on<Payload>(
         _ type: EventType<Payload>,
         name: String? = nil,
+        fileID: String = #fileID,
+        line: Int = #line,
         perform handler: @escaping @Sendable (Event<Payload>) async throws -> Void
     ) {
-        register(kind: type.kind, name: name) { event in try await handler(try Event<Payload>(event)) }
+        register(kind: type.kind, name: name ?? "\(type.kind.rawValue)@\(fileID):\(line)") { event in
+            try await handler(try Event<Payload>(event))
+        }
     }
 
     /// Registers a catch-all handler that sees every accepted event, unknown kinds included.
     ///
     /// - Parameters:
-    ///   - name: A stable name; defaults to `"*#{n}"`.
+    ///   - name: A stable name; defaults to `"*@{file}:{line}"` (see
+    ///     ``on(_:name:fileID:line:perform:)``).
+    ///   - fileID: The calling file, for the default name.
+    ///   - line: The calling line, for the default name.
     ///   - handler: The closure to run.
     public mutating func onAny(
         name: String? = nil,
+        fileID: String = #fileID,
+        line: Int = #line,
         perform handler: @escaping @Sendable (AnyEvent) async throws -> Void
     ) {
-        register(kind: nil, name: name, handler)
+        register(kind: nil, name: name ?? "*@\(fileID):\(line)", handler)
     }
 
     /// Sets the hook told about every handler failure, with the event and the error.
@@ -105,11 +119,13 @@ public struct WebhookReceiver: Sendable {
 
     private mutating func register(
         kind: EventKind?,
-        name: String?,
+        name: String,
         _ run: @escaping @Sendable (AnyEvent) async throws -> Void
     ) {
-        let name = name ?? "\(kind?.rawValue ?? "*")#\(handlers.count { $0.kind == kind })"
-        precondition(!handlers.contains { $0.name == name }, "A handler named '\(name)' is already registered.")
+        precondition(
+            !handlers.contains { $0.name == name },
+            "A handler named '\(name)' is already registered; registrations in a loop need a name: each."
+        )
         handlers.append(Handler(name: name, kind: kind, run: run))
     }
 
