@@ -23,6 +23,20 @@ if filter == "--constant-time" {
     exit(0)
 }
 
+// `--json-parse N`: parse the 1.5 KB benchmark event N times and exit; count the instructions
+// with `valgrind --tool=callgrind … --json-parse 2000` (times on this machine are noise).
+if filter == "--json-parse" {
+    let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../Tests/PromptEventsTests/Fixtures/bench-event.json")
+    let event = Array(try Data(contentsOf: fixture.standardized))
+    var members = 0
+    for _ in 0..<(CommandLine.arguments.dropFirst(2).first.flatMap { Int($0) } ?? 1000) {
+        if case .object(let object)? = try? JSONValue(parsing: event) { members += object.count }
+    }
+    print("members: \(members)")
+    exit(0)
+}
+
 func measure(_ name: String, unit: String = "µs", scale: Double = 1e-3, bytes: Int? = nil, _ body: () -> Int) {
     if let filter, !name.contains(filter) { return }
     let clock = ContinuousClock()

@@ -361,14 +361,6 @@ func number(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) t
 
     // MARK: - Strings of every small length
 
-    @Test func smallStringLayoutIsRecognised() {
-        #if _endian(little) && _pointerBitWidth(_64)
-        // On the platforms Swift supports today the fast path must be taken, or the tests below
-        // would only exercise the fallback.
-        #expect(SmallString.isSupported)
-        #endif
-    }
-
     @Test(arguments: 0...40)
     func stringsOfEveryLengthMatchTheirBytes(length: Int) throws {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789é😀€ ".unicodeScalars)

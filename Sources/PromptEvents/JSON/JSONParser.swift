@@ -128,8 +128,6 @@ struct JSONParser: ~Copyable {
     var elementStack = MoveStack<JSONValue>()
     /// Members of the objects being parsed, innermost last.
     var memberStack = MoveStack<JSONObject.Member>()
-    /// Whether short strings can be built directly (see ``SmallString``); read once per parse.
-    let buildsSmallStrings = SmallString.isSupported
 
     /// Creates a parser positioned at the first byte.
     init(bytes: UnsafeBufferPointer<UInt8>, options: JSONValue.ParsingOptions) {
@@ -443,23 +441,13 @@ struct JSONParser: ~Copyable {
     /// Creates a string from the validated UTF-8 input bytes `start..<end`.
     @inline(__always)
     func makeString(from start: Int, to end: Int) -> String {
-        let count = end &- start
-        if buildsSmallStrings, count <= SmallString.capacity, let base = bytes.baseAddress {
-            return SmallString.make(base + start, count: count, readable: self.end &- start)
-        }
-        return Self.makeString(UnsafeBufferPointer(rebasing: bytes[start..<end]))
+        Self.makeString(UnsafeBufferPointer(rebasing: bytes[start..<end]))
     }
 
-    /// Creates a string from validated UTF-8, without a heap allocation when it fits in a small string.
+    /// Creates a string from validated UTF-8 with the standard library's public initializer
+    /// (strings of up to 15 bytes are stored inline by it, without a heap allocation).
     static func makeString(_ utf8: UnsafeBufferPointer<UInt8>) -> String {
-        guard utf8.count <= SmallString.capacity else { return String(decoding: utf8, as: UTF8.self) }
-        if SmallString.isSupported, let base = utf8.baseAddress {
-            return SmallString.make(base, count: utf8.count, readable: utf8.count)
-        }
-        return String(unsafeUninitializedCapacity: utf8.count) { buffer in
-            _ = buffer.initialize(from: utf8)
-            return utf8.count
-        }
+        String(decoding: utf8, as: UTF8.self)
     }
 
     /// Finishes a string that contains an escape; `index` is at the first backslash.
@@ -845,83 +833,5 @@ struct MoveStack<Element>: ~Copyable {
         }
         count = start
         return array
-    }
-}
-
-/// Builds strings of up to 15 UTF-8 bytes directly in Swift's small-string representation.
-///
-/// Most keys and many values are that short, and the standard initializers spend far longer on
-/// them than on the bytes themselves. On 64-bit little-endian platforms a small string is two
-/// words: the code units, zero-padded, with the last byte holding the count in its low nibble and
-/// the flags `0xE0` (ASCII) or `0xA0` (not ASCII) in its high nibble. That layout is part of the
-/// frozen `String` ABI on Apple platforms and the same on Linux; ``isSupported`` still confirms
-/// it once against string literals, and the parser falls back to the standard initializer if it
-/// ever differs. The bytes given must already be valid UTF-8.
-enum SmallString {
-    /// The most UTF-8 bytes a small string holds.
-    static var capacity: Int { 15 }
-
-    /// Whether this platform's `String` has the expected small-string layout.
-    static let isSupported: Bool = {
-        #if _endian(little) && _pointerBitWidth(_64)
-        guard MemoryLayout<String>.size == 16 else { return false }
-        let samples: [(String, UInt64, UInt64)] = [
-            ("", 0, 0xE0 << 56),
-            ("abc", 0x63_6261, 0xE3 << 56),
-            ("\u{E9}", 0xA9C3, 0xA2 << 56),
-            ("0123456789abcde", 0x3736_3534_3332_3130, 0xEF65_6463_6261_3938),
-        ]
-        return samples.allSatisfy { sample in
-            let bits = unsafeBitCast(sample.0, to: (UInt64, UInt64).self)
-            return bits.0 == sample.1 && bits.1 == sample.2
-        }
-        #else
-        return false
-        #endif
-    }()
-
-    /// Makes a string from `count` (at most ``capacity``) bytes of valid UTF-8; requires ``isSupported``.
-    ///
-    /// - Parameters:
-    ///   - start: The first byte.
-    ///   - count: The number of bytes in the string.
-    ///   - readable: How many bytes from `start` may be read; 16 or more allows two word loads.
-    /// - Returns: The string.
-    @inline(__always)
-    static func make(_ start: UnsafePointer<UInt8>, count: Int, readable: Int) -> String {
-        #if _endian(little) && _pointerBitWidth(_64)
-        var low: UInt64 = 0
-        var high: UInt64 = 0
-        if readable >= 16 {
-            let raw = UnsafeRawPointer(start)
-            low = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
-            high = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-            if count < 8 {
-                low &= (1 &<< (UInt64(count) &* 8)) &- 1
-                high = 0
-            } else {
-                high &= (1 &<< (UInt64(count &- 8) &* 8)) &- 1
-            }
-        } else {
-            for offset in 0..<count {
-                let byte = UInt64(start[offset])
-                if offset < 8 {
-                    low |= byte &<< (UInt64(offset) &* 8)
-                } else {
-                    high |= byte &<< (UInt64(offset &- 8) &* 8)
-                }
-            }
-        }
-        let isASCII = (low | high) & 0x8080_8080_8080_8080 == 0
-        let flags: UInt64 = isASCII ? 0xE0 : 0xA0
-        high |= (flags | UInt64(count)) &<< 56
-        // Moving the words out as a `String` avoids the retain a bit cast would add.
-        var words = (low, high)
-        return withUnsafeMutablePointer(to: &words) { pointer in
-            pointer.withMemoryRebound(to: String.self, capacity: 1) { $0.move() }
-        }
-        #else
-        return String(decoding: UnsafeBufferPointer(start: start, count: count), as: UTF8.self)
-        #endif
     }
 }
