@@ -29,16 +29,23 @@ enum JournalCommand {
                 help: "purge: only records finished before AGE ago (e.g. 7d)."
             ),
             OptionSpec(name: "redact", value: nil, help: "export: mask names, phone numbers and free text."),
+            OptionSpec(
+                name: "body",
+                value: nil,
+                help: "show: only the body, the exact bytes received."
+            ),
         ],
         discussion: """
             list (the default) prints counts by state and one line per record; show ID prints a
-            record's headers and body; export prints matching records as JSON lines (with
+            record's headers and body (pretty-printed; with --body, only the exact bytes received,
+            no newline added); export prints matching records as JSON lines (with
             --redact, shareable as fixtures); purge removes finished records (done and dead
             unless --state says otherwise). list, show and export open the journal read-only
             and may run beside a live listener; purge needs it to be stopped.
 
             Examples:
               prompt-listen journal --state dead
+              prompt-listen journal show 8 --body > body.json
               prompt-listen journal export --redact --kind customer/optOut > fixtures.jsonl
             """
     )
@@ -111,7 +118,11 @@ enum JournalCommand {
                     printError("Error: no record \(id) in \(directory).")
                     return 1
                 }
-                show(entry)
+                if arguments.flag("body") {
+                    writeOutput(entry.record.body)  // exactly as received: what was signed
+                } else {
+                    show(entry)
+                }
                 return 0
             case "export":
                 let journal = try Journal.open(at: directory, access: .readOnly)

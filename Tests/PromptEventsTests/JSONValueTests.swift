@@ -13,6 +13,16 @@ import Testing
         "nested": ["deep": ["deeper": "yes"]],
     ]
 
+    /// `print(event.json)` shows JSON text, not a dump of the types behind it.
+    @Test func printingShowsCompactJSONAndDebugPrintingNamesTheType() throws {
+        let object = try #require(try JSONValue(parsing: Array(#"{"orgId":1,"customer":{"id":42,"tags":["a"]}}"#.utf8)).object)
+        #expect("\(object)" == #"{"orgId":1,"customer":{"id":42,"tags":["a"]}}"#)
+        #expect(String(reflecting: object) == #"JSONObject(2 members: {"orgId":1,"customer":{"id":42,"tags":["a"]}})"#)
+        #expect("\(JSONValue.object(object))" == "\(object)")
+        #expect(String(reflecting: JSONValue.number(42)) == "JSONValue.number(42)")
+        #expect(String(reflecting: JSONValue.string("a\"b")) == #"JSONValue.string("a\"b")"#)
+    }
+
     @Test func accessorsReturnValuesOfTheirOwnType() {
         let value = Self.sample
         #expect(value["id"]?.int64 == 7)

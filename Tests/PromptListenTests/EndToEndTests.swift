@@ -203,6 +203,33 @@ struct EndToEndTests {
         withExtendedLifetime((before, after)) {}
     }
 
+    /// `journal show ID --body` gives back the exact bytes received, so `verify` can check them
+    /// (the pretty-printed `show` is a re-encoding, which verify rightly refuses).
+    @Test func journalShowBodyGivesTheExactBytesThatVerify() throws {
+        let server = try ServeProcess(["--output", "quiet"], environment: ["PROMPT_LISTEN_HUB_SECRET": "s3cr3t"])
+        let body = "{\"orgId\" : 77,\n \"n\": 1.50}"
+        try body.write(toFile: server.directory + "/payload.json", atomically: true, encoding: .utf8)
+        let sent = try Binary.run(
+            ["send", "message/added", "--to", server.url, "--payload", "payload.json"],
+            environment: ["PROMPT_LISTEN_HUB_SECRET": "s3cr3t"],
+            directory: server.directory
+        )
+        #expect(sent.status == 0, "\(sent.stderr)")
+        #expect(server.terminate() == 0)
+        let shown = try Binary.run(["journal", "show", "1", "--body"], directory: server.directory)
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout == body)
+        try shown.stdout.write(toFile: server.directory + "/saved.json", atomically: true, encoding: .utf8)
+        let verified = try Binary.run(
+            [
+                "verify", "--payload", "saved.json", "--signature", "sha1=" + sha1HMAC(key: "s3cr3t", message: body),
+            ],
+            environment: ["PROMPT_LISTEN_HUB_SECRET": "s3cr3t"],
+            directory: server.directory
+        )
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+    }
+
     @Test func sigtermDrainsAndExitsZero() throws {
         let server = try ServeProcess(["--output", "quiet"])
         #expect(server.terminate() == 0)

@@ -98,9 +98,33 @@ public enum JSONValue: Sendable, Hashable {
     }
 }
 
-extension JSONValue: CustomStringConvertible {
-    /// The compact serialization, as produced by ``serialized(pretty:sortedKeys:)``.
+extension JSONValue: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The compact serialization, as produced by ``serialized(pretty:sortedKeys:)``: what
+    /// `print(value)` shows.
     public var description: String { serialized() }
+
+    /// The value's case and its compact serialization, for `debugPrint` and the debugger, for
+    /// example `JSONValue.number(42)`.
+    public var debugDescription: String {
+        let name =
+            switch self {
+            case .null: "null"
+            case .bool: "bool"
+            case .number: "number"
+            case .string: "string"
+            case .array: "array"
+            case .object: "object"
+            }
+        return "JSONValue.\(name)(\(serialized()))"
+    }
+}
+
+extension JSONObject: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The compact JSON text of the object, members in their order: what `print(event.json)` shows.
+    public var description: String { JSONValue.object(self).serialized() }
+
+    /// The member count and the compact JSON text, for `debugPrint` and the debugger.
+    public var debugDescription: String { "JSONObject(\(count) members: \(description))" }
 }
 
 extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
