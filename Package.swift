@@ -40,7 +40,8 @@ let package = Package(
             dependencies: ["PromptEvents"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "PromptEventsServerTests", dependencies: ["PromptEventsServer"]),
+        // Fixtures/ holds the outside request corpus, read by path in OutsideCorpusTests.
+        .testTarget(name: "PromptEventsServerTests", dependencies: ["PromptEventsServer"], exclude: ["Fixtures"]),
         // Help/ holds the pinned help screens, read by path in HelpTests.
         .testTarget(name: "PromptListenTests", dependencies: ["PromptListen", "PromptEvents"], exclude: ["Help"]),
     ]
