@@ -84,6 +84,29 @@ public struct Headers: Sendable, Hashable {
         append(name: name, value: value)
     }
 
+    /// Removes every field whose name, ignoring ASCII case, is one of `names`.
+    ///
+    /// Each field's folded name was computed once, when it was made: nothing is lowercased here.
+    ///
+    /// - Parameter names: The field names to remove.
+    public mutating func removeAll(namedAnyOf names: Set<CanonicalName>) {
+        guard !names.isEmpty else { return }
+        fields.removeAll { names.contains(CanonicalName(folded: $0.canonicalName)) }
+    }
+
+    /// A field name folded to ASCII lower case once, for repeated lookups such as
+    /// ``Headers/removeAll(namedAnyOf:)``.
+    public struct CanonicalName: Sendable, Hashable {
+        let folded: String
+
+        fileprivate init(folded: String) { self.folded = folded }
+
+        /// Folds `name` to ASCII lower case.
+        ///
+        /// - Parameter name: A field name in any case, for example `Authorization`.
+        public init(_ name: String) { folded = Headers.canonical(name) }
+    }
+
     /// The value of the first field named `name`, ignoring ASCII case, or `nil`.
     public subscript(name: String) -> String? {
         let canonical = Headers.canonical(name)

@@ -46,7 +46,7 @@ public final class Journal: Sendable {
     let fileSystem: any FileSystem
     let now: @Sendable () -> Date
     let metrics: Metrics?
-    private let droppedHeaderNames: Set<String>
+    private let droppedHeaderNames: Set<Headers.CanonicalName>
     let state: Locked<JournalState>
     /// Serializes syncs, retention and closing; always taken before `state`, never inside it.
     let syncLock = Locked(())
@@ -160,7 +160,7 @@ public final class Journal: Sendable {
         self.fileSystem = fileSystem
         self.now = now
         self.metrics = metrics
-        self.droppedHeaderNames = Set((["Authorization"] + configuration.droppedHeaderNames).map(Self.asciiLowercased))
+        self.droppedHeaderNames = Set((["Authorization"] + configuration.droppedHeaderNames).map(Headers.CanonicalName.init))
         var state = state
         var report = report
         report.deliveries = state.index.pendingCount + state.index.doneCount + state.index.deadLetterCount
@@ -231,10 +231,7 @@ public final class Journal: Sendable {
             throw JournalError(.invalidArgument, "deliveries acknowledged in memory are not journaled")
         }
         var stored = delivery
-        stored.headers = Headers(
-            delivery.headers.fields.lazy.filter { !self.droppedHeaderNames.contains(Self.asciiLowercased($0.name)) }
-                .map { ($0.name, $0.value) }
-        )
+        stored.headers.removeAll(namedAnyOf: droppedHeaderNames)
         let current = now()
         return try state.withLock { (state) throws(JournalError) -> AppendResult in
             try checkWritable(state)
@@ -678,10 +675,5 @@ public final class Journal: Sendable {
         try? fileSystem.ftruncate(descriptor, length: 0)
         try? fileSystem.writeAll(descriptor, pid, at: 0)
         return descriptor
-    }
-
-    /// ASCII lower case, the way header names compare.
-    static func asciiLowercased(_ name: String) -> String {
-        String(decoding: name.utf8.map { $0 &- UInt8(ascii: "A") < 26 ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 }

@@ -35,7 +35,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     private let mode: AcknowledgementMode
     private let deduplicates: Bool
     /// `Authorization` and token headers: never handed to handlers, stored or forwarded.
-    private let secretHeaderNames: [String]
+    private let secretHeaderNames: Set<Headers.CanonicalName>
     private let metrics: Metrics
     private let observer: @Sendable (ListenerEvent) -> Void
     private var uncommitted: [(record: JournalRecord, event: AnyEvent, ticket: Ticket)] = []
@@ -59,7 +59,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
         mode = configuration.acknowledgement
         maximumBacklog = configuration.dispatcher.maximumBacklog
         deduplicates = configuration.journal.deduplicationWindow > .zero
-        secretHeaderNames = receiver.authentication.secretHeaderNames
+        secretHeaderNames = Set(receiver.authentication.secretHeaderNames.map(Headers.CanonicalName.init))
         self.metrics = metrics
         self.observer = observer
         if mode == .inMemory {
@@ -135,7 +135,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
         )
         guard let journal else {
             // The journal drops these itself (they are in its droppedHeaderNames); without one:
-            for name in secretHeaderNames { delivery.headers.removeAll(named: name) }
+            delivery.headers.removeAll(namedAnyOf: secretHeaderNames)
             // Handed to the dispatcher at the end of the loop turn, all at once: one wake-up of
             // the concurrency pool per turn instead of one per delivery.
             let record = dispatcher.makeEphemeralRecord(for: delivery, kind: event.kind.rawValue)
