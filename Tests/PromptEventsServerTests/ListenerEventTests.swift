@@ -14,9 +14,12 @@ import Testing
         #expect(events.map { $0.listening?.address } == [address, nil, nil, nil, nil])
         #expect(events.map(\.request) == [nil, record, nil, nil, nil])
         #expect(events.map(\.warning) == [nil, nil, "disk slow", nil, nil])
-        #expect(events.map(\.description) == [
-            "listening(\(address), metrics: -)", "request(POST /message/added 200)", "warning(disk slow)", "draining",
-            "stopped",
-        ])
+        #expect(
+            events.map(\.description) == [
+                "listening(\(address), metrics: -)", "request(POST /message/added 200)", "warning(disk slow)",
+                "draining",
+                "stopped",
+            ]
+        )
     }
 }

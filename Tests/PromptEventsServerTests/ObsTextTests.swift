@@ -17,12 +17,17 @@ import Testing
         Case(name: "UTF-8 é stays UTF-8", value: Array("caf".utf8) + [0xC3, 0xA9], expected: "café"),
         Case(name: "a lone continuation byte", value: [0x61, 0x80, 0x62], expected: "a\u{80}b"),
         Case(name: "a truncated UTF-8 sequence", value: [0xE2, 0x82], expected: "\u{E2}\u{82}"),
-        Case(name: "every high byte", value: Array(0x80...0xFF), expected: String(String.UnicodeScalarView((0x80...0xFF).map { Unicode.Scalar(UInt8($0)) }))),
+        Case(
+            name: "every high byte",
+            value: Array(0x80...0xFF),
+            expected: String(String.UnicodeScalarView((0x80...0xFF).map { Unicode.Scalar(UInt8($0)) }))
+        ),
     ]
 
     @Test(arguments: cases)
     func headerValueWithObsTextIsKeptByteForByte(_ test: Case) throws {
-        let raw = bytes("POST /message/added HTTP/1.1\r\nHost: a\r\nX-Name: ") + test.value
+        let raw =
+            bytes("POST /message/added HTTP/1.1\r\nHost: a\r\nX-Name: ") + test.value
             + bytes("\r\nContent-Length: 2\r\n\r\n{}")
         let outcome = parse(raw)
         #expect(outcome.error == nil)
@@ -48,7 +53,8 @@ import Testing
         ("Authorization", AuthenticationError.Code.malformedCredentials),
     ])
     func obsTextInAnAuthenticationHeaderFailsAuthentication(_ name: String, _ code: AuthenticationError.Code) throws {
-        let raw = bytes("POST /message/added HTTP/1.1\r\nHost: a\r\n\(name): sha1=caf") + [0xE9]
+        let raw =
+            bytes("POST /message/added HTTP/1.1\r\nHost: a\r\n\(name): sha1=caf") + [0xE9]
             + bytes("\r\nContent-Length: 2\r\n\r\n{}")
         let outcome = parse(raw)
         let head = try #require(outcome.heads.first)

@@ -15,7 +15,9 @@ import Testing
 
     /// `print(event.json)` shows JSON text, not a dump of the types behind it.
     @Test func printingShowsCompactJSONAndDebugPrintingNamesTheType() throws {
-        let object = try #require(try JSONValue(parsing: Array(#"{"orgId":1,"customer":{"id":42,"tags":["a"]}}"#.utf8)).object)
+        let object = try #require(
+            try JSONValue(parsing: Array(#"{"orgId":1,"customer":{"id":42,"tags":["a"]}}"#.utf8)).object
+        )
         #expect("\(object)" == #"{"orgId":1,"customer":{"id":42,"tags":["a"]}}"#)
         #expect(String(reflecting: object) == #"JSONObject(2 members: {"orgId":1,"customer":{"id":42,"tags":["a"]}})"#)
         #expect("\(JSONValue.object(object))" == "\(object)")

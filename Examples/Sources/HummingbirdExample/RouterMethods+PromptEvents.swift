@@ -61,11 +61,19 @@ enum PromptEventsRoute {
             do {
                 body = try await request.body.collect(upTo: maxBodyBytes)
             } catch is NIOTooManyBytesError {
-                return Response(status: .contentTooLarge, body: ResponseBody(byteBuffer: ByteBuffer(string: "Too large\n")))
+                return Response(
+                    status: .contentTooLarge,
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: "Too large\n"))
+                )
             } catch {
                 return Response(status: .badRequest, body: ResponseBody(byteBuffer: ByteBuffer(string: "Bad body\n")))
             }
-            let delivery = Delivery(method: method, target: target, headers: headers, body: Array(body.readableBytesView))
+            let delivery = Delivery(
+                method: method,
+                target: target,
+                headers: headers,
+                body: Array(body.readableBytesView)
+            )
             switch receiver.admit(delivery, head: head) {
             case .rejected(let rejection):
                 answer = rejection.response

@@ -88,10 +88,6 @@ public struct Rejection: Error, Sendable, Hashable {
 public struct AdmittedHead: Sendable, Hashable {
     /// The event kind, from the path or `Prompt-EventType`.
     public let kind: EventKind
-
-    init(kind: EventKind) {
-        self.kind = kind
-    }
 }
 
 /// What a receiver decided about a delivery at admission.

@@ -160,7 +160,9 @@ public final class Journal: Sendable {
         self.fileSystem = fileSystem
         self.now = now
         self.metrics = metrics
-        self.droppedHeaderNames = Set((["Authorization"] + configuration.droppedHeaderNames).map(Headers.CanonicalName.init))
+        self.droppedHeaderNames = Set(
+            (["Authorization"] + configuration.droppedHeaderNames).map(Headers.CanonicalName.init)
+        )
         var state = state
         var report = report
         report.deliveries = state.index.pendingCount + state.index.doneCount + state.index.deadLetterCount

@@ -34,9 +34,10 @@ final class Connection {
     var headIsReserved = false
     /// The current head as the receiver admitted it (its checks are not repeated for the body).
     var admittedHead: AdmittedHead?
-    /// An event head read while the handlers' backlog was full (see
-    /// `DeliverySink.shouldPauseReading`): it is admitted, and the connection read again, once
-    /// the backlog is down to half. `nil` while the connection is not parked.
+    /// An event head read while the handlers' backlog was full, or `nil` when not parked.
+    ///
+    /// It is admitted, and the connection read again, once the backlog is down to half (see
+    /// `DeliverySink.shouldPauseReading`).
     var heldHead: RequestHead?
     /// When the current request's first byte arrived (monotonic nanoseconds), or `nil` between requests.
     var requestStartedAt: UInt64?

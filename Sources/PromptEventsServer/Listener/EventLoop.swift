@@ -154,9 +154,11 @@ final class EventLoop: @unchecked Sendable {
         observer(.stopped)
     }
 
-    /// Back-pressure: handlers are behind, so the event request whose head just arrived waits,
-    /// and the rest waits in the socket (the sender waits) rather than in memory. Heads are
-    /// still read, so `/healthz` and the other reserved routes are answered at once.
+    /// Back-pressure: parks a connection at an event head while the handlers are behind.
+    ///
+    /// The request whose head just arrived waits, and the rest waits in the socket (the sender
+    /// waits) rather than in memory. Heads are still read, so `/healthz` and the other reserved
+    /// routes are answered at once.
     private func park(_ connection: Connection, holding head: RequestHead) {
         connection.heldHead = head
         parked.append(connection)

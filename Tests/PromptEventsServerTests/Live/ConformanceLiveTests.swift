@@ -64,7 +64,9 @@ struct ConformanceLiveTests {
         func post(_ path: String, _ body: [UInt8], _ headers: [(String, String)]) async -> String {
             guard let client = try? RawClient(port: server.port) else { return "no connection" }
             let head = headers.map { "\($0.0): \($0.1)\r\n" }.joined()
-            client.send(bytes("POST \(path) HTTP/1.1\r\nHost: x\r\n\(head)Content-Length: \(body.count)\r\n\r\n") + body)
+            client.send(
+                bytes("POST \(path) HTTP/1.1\r\nHost: x\r\n\(head)Content-Length: \(body.count)\r\n\r\n") + body
+            )
             return await client.readResponses(1).first ?? "no answer"
         }
         let first = TestListener.signed(#"{"orgId":1}"#)
