@@ -8,7 +8,7 @@ public import Foundation
 ///
 /// It keeps everything that arrived: the exact body bytes (for hashing, forwarding or your own
 /// decoding), the parsed JSON (for fields no model covers), and the headers in order. Catch-all
-/// handlers (``WebhookReceiver/onAny(name:perform:)``) receive it directly; typed handlers get
+/// handlers (``WebhookReceiver/onAny(name:fileID:line:perform:)``) receive it directly; typed handlers get
 /// an ``Event`` that wraps it.
 public struct AnyEvent: Sendable {
     /// The kind, resolved from the request path (or the `Prompt-EventType` header).

@@ -28,7 +28,7 @@ extension EventPayload where Self: Decodable {
 }
 
 /// An event with a typed payload, as handed to a handler registered with
-/// ``WebhookReceiver/on(_:name:perform:)``.
+/// ``WebhookReceiver/on(_:name:fileID:line:perform:)``.
 public struct Event<Payload: EventPayload>: Sendable {
     /// The typed payload.
     public var payload: Payload

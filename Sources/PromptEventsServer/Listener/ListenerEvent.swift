@@ -5,7 +5,7 @@ public import PromptEvents
 /// The `prompt-listen` binary turns these into log lines; tests and embedding apps can collect
 /// them, count them, or forward them to their own logging.
 ///
-/// The set of kinds is open, like ``PromptEvents/AuthenticationError/Code``: a later version may
+/// The set of kinds is open, like `AuthenticationError.Code` in PromptEvents: a later version may
 /// report more kinds, and code written today keeps compiling. Read the payload through the
 /// property named after its kind, and let everything else fall through:
 ///
