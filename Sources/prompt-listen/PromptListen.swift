@@ -25,20 +25,31 @@ enum PromptListen {
     }
 
     /// Runs one invocation and returns its exit code.
+    ///
+    /// As in swift-argument-parser tools: `-h`, `--help` and `help` print the overview;
+    /// `help SUB`, `SUB --help` and `SUB -h` print SUB's help; `--version`, `-V` and `version`
+    /// print the version.
     static func run(_ arguments: [String], environment: [String: String]) async -> Int32 {
-        if arguments.first == "--version" {
+        if arguments.count == 1, ["--version", "-V", "version"].contains(arguments[0]) {
             printOutput("prompt-listen \(version)")
             return 0
         }
-        if arguments.first == "help" || (arguments.first == "--help" && arguments.count == 1) {
+        if arguments.count == 1, ["--help", "-h", "help"].contains(arguments[0]) {
             writeAll(overview, to: STDOUT_FILENO)
+            return 0
+        }
+        if arguments.first == "help" {
+            guard arguments.count == 2, let spec = commands.first(where: { $0.name == arguments[1] }) else {
+                return unknownSubcommand(arguments.dropFirst().joined(separator: " "))
+            }
+            writeAll(spec.help, to: STDOUT_FILENO)
             return 0
         }
         var rest = arguments
         let name = rest.first.flatMap { $0.hasPrefix("-") ? nil : $0 } ?? "serve"
         if rest.first == name { rest.removeFirst() }
         guard let spec = commands.first(where: { $0.name == name }) else {
-            return usageError(UsageError(message: "Unknown subcommand '\(name)'."), spec: ServeCommand.spec)
+            return unknownSubcommand(name)
         }
         do {
             let parsed = try ParsedArguments.parse(rest, for: spec)
@@ -74,6 +85,15 @@ enum PromptListen {
         return 64
     }
 
+    /// Says that `name` is no subcommand, lists the subcommands, and returns 64.
+    static func unknownSubcommand(_ name: String) -> Int32 {
+        printError("Error: Unknown subcommand '\(name)'.")
+        printError("Subcommands: " + commands.map(\.name).joined(separator: ", ") + ".")
+        printError("Usage: prompt-listen [SUBCOMMAND] [OPTIONS]")
+        printError("See 'prompt-listen --help' for more information.")
+        return 64
+    }
+
     static var overview: String {
         var lines = [
             "OVERVIEW: Receive Prompt.io Event Endpoints (webhooks) and act on each event.",
@@ -89,7 +109,15 @@ enum PromptListen {
                     + (command.name == "serve" ? " (default)" : "")
             )
         }
-        lines += ["", "  See 'prompt-listen SUBCOMMAND --help' for each subcommand's options.", ""]
+        lines += [
+            "",
+            "OPTIONS:",
+            "  -h, --help     Show this help (also: help); help SUBCOMMAND shows a subcommand's.",
+            "  -V, --version  Show the version (also: version).",
+            "",
+            "  See 'prompt-listen SUBCOMMAND --help' for each subcommand's options.",
+            "",
+        ]
         return lines.joined(separator: "\n")
     }
 }

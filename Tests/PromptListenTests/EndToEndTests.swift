@@ -288,6 +288,7 @@ struct EndToEndTests {
             (["send", "--help"], 0),
             (["--version"], 0),
             (["events"], 0),
+            (["help", "nonsense-subcommand"], 64),
         ] as [([String], Int32)]
     )
     func exitCodes(arguments: [String], status: Int32) throws {

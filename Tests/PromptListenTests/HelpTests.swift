@@ -23,4 +23,31 @@ import Testing
     @Test func overviewIsPinned() throws {
         #expect(PromptListen.overview == (try Self.pinned("overview")))
     }
+
+    /// The conventions of swift-argument-parser tools: each group prints the same bytes.
+    static let spellings: [[[String]]] =
+        [[["-h"], ["--help"], ["help"]], [["--version"], ["-V"], ["version"]]]
+        + PromptListen.commands.map { command -> [[String]] in
+            [["help", command.name], [command.name, "--help"], [command.name, "-h"]]
+        }
+
+    @Test(arguments: spellings)
+    func helpAndVersionSpellingsAgree(_ spellings: [[String]]) throws {
+        let outputs = try spellings.map { try Binary.run($0) }
+        #expect(outputs.allSatisfy { $0.status == 0 })
+        #expect(Set(outputs.map(\.stdout)).count == 1, "\(spellings)")
+        #expect(outputs[0].stdout.isEmpty == false)
+        if let name = spellings[0].count == 2 ? spellings[0][1] : nil,
+            let spec = PromptListen.commands.first(where: { $0.name == name })
+        {
+            #expect(outputs[0].stdout == spec.help)
+        }
+    }
+
+    @Test func anUnknownSubcommandIsNamedAndTheSubcommandsListed() throws {
+        let result = try Binary.run(["srve"])
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("Error: Unknown subcommand 'srve'."))
+        #expect(result.stderr.contains("Subcommands: serve, send, verify, replay, journal, events."))
+    }
 }
