@@ -148,6 +148,19 @@ final class EventLoop: @unchecked Sendable {
             }
             if draining, connectionCount == 0 || now >= drainDeadline { break }
         }
+        // The grace period is over: answers still awaited from the handlers (after-handlers
+        // mode) are 503, so their senders retry; the deliveries stay pending in the journal.
+        for (ticket, record) in deferredRecords {
+            guard let connection = connection(ticket.fd), connection.generation == ticket.generation else { continue }
+            let response = unavailable("Shutting down\n")
+            answer(
+                connection,
+                ticket.sequence,
+                response,
+                record: finish(record, status: 503, connection, ticket.sequence)
+            )
+        }
+        deferredRecords.removeAll()
         for index in connections.indices { if let connection = connections[index] { close(connection) } }
         for listener in listeners { Socket.close(listener.fd) }
         listeners.removeAll()
@@ -456,6 +469,11 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func reservedRoute(_ head: RequestHead, role: Connection.Role) -> WebhookResponse {
+        let path = Self.rootRouting.eventPath(target: head.originFormTarget) ?? ""
+        // The metrics port serves two routes; anything else there is not found, whatever the method.
+        if role == .metricsOnly, !Self.reservedPaths.contains(path) {
+            return WebhookResponse(status: 404, body: Array("Not Found\n".utf8))
+        }
         guard head.method == "GET" || head.method == "HEAD" else {
             return WebhookResponse(
                 status: 405,
@@ -463,7 +481,6 @@ final class EventLoop: @unchecked Sendable {
                 body: Array("Method Not Allowed\n".utf8)
             )
         }
-        let path = Self.rootRouting.eventPath(target: head.originFormTarget) ?? ""
         switch path {
         case "healthz":
             return draining
