@@ -72,11 +72,12 @@ public struct EventRouting: Sendable, Hashable {
     /// - Parameter path: The event path, from the request target or `Prompt-EventType`.
     /// - Returns: A phrase such as "a `..` segment", for the rejection's message.
     static func unsafeSegment(in path: some StringProtocol) -> String? {
-        let utf8 = Array(path.utf8)
-        // Common case: none of the bytes that could form an unsafe segment.
-        if !utf8.contains(where: { $0 == dot || $0 == percent || $0 == backslash || $0 < 0x20 || $0 == 0x7F }) {
+        // Common case, on every delivery: none of the bytes that could form an unsafe segment,
+        // checked without copying the path.
+        if !path.utf8.contains(where: { $0 == dot || $0 == percent || $0 == backslash || $0 < 0x20 || $0 == 0x7F }) {
             return nil
         }
+        let utf8 = Array(path.utf8)
         var segmentIsDots = true
         var dots = 0
         var index = 0

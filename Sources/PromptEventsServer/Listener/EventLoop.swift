@@ -336,7 +336,7 @@ final class EventLoop: @unchecked Sendable {
             switch next {
             case .head(let head):
                 if connection.requestStartedAt == nil { connection.requestStartedAt = clock() }
-                let isReserved = isReserved(head, role: connection.role)
+                let isReserved = ReservedRoutes.isReserved(head, role: connection.role)
                 if !isReserved, !draining, sink.shouldPauseReading() {
                     park(connection, holding: head)
                     break parsing
@@ -351,16 +351,6 @@ final class EventLoop: @unchecked Sendable {
         }
         updateInterest(connection)
         flush(connection)
-    }
-
-    /// Whether a head is for the listener's own routes rather than an event.
-    private func isReserved(_ head: RequestHead, role: Connection.Role) -> Bool {
-        if role == .metricsOnly { return true }
-        let path = Self.rootRouting.eventPath(target: head.originFormTarget) ?? ""
-        // `/` is the listener's page for GET and HEAD only: a POST there is an event for the base
-        // path (its kind from Prompt-EventType). `/healthz` and `/metrics` are reserved for every method.
-        let isPage = path.isEmpty && (head.method == "GET" || head.method == "HEAD")
-        return isPage || Self.reservedPaths.contains(path)
     }
 
     private func receivedHead(_ head: RequestHead, isReserved: Bool, on connection: Connection) {
@@ -399,13 +389,18 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    private static let reservedPaths: Set<String> = ["healthz", "metrics"]
-    private static let rootRouting = EventRouting(basePath: "/")
-
     private func receivedRequest(_ head: RequestHead, body: [UInt8], on connection: Connection) {
         let target = head.originFormTarget
         if connection.headIsReserved {
-            return answerNow(connection, head, reservedRoute(head, role: connection.role), close: !head.keepAlive)
+            // `/metrics` is served on the metrics port when there is one, else on this one.
+            let servesMetrics = configuration.metricsPort == nil || connection.role == .metricsOnly
+            let response = ReservedRoutes.answer(
+                head,
+                role: connection.role,
+                draining: draining,
+                metrics: servesMetrics ? metrics : nil
+            )
+            return answerNow(connection, head, response, close: !head.keepAlive)
         }
         let delivery = Delivery(method: head.method, target: target, headers: head.headers, body: body)
         // Set by `receivedHead`: a head that was not admitted is answered before its body is read.
@@ -465,41 +460,6 @@ final class EventLoop: @unchecked Sendable {
                 record.deliveryID = deliveryID
                 deferredRecords[ticket] = record
             }
-        }
-    }
-
-    private func reservedRoute(_ head: RequestHead, role: Connection.Role) -> WebhookResponse {
-        let path = Self.rootRouting.eventPath(target: head.originFormTarget) ?? ""
-        // The metrics port serves two routes; anything else there is not found, whatever the method.
-        if role == .metricsOnly, !Self.reservedPaths.contains(path) {
-            return WebhookResponse(status: 404, body: Array("Not Found\n".utf8))
-        }
-        guard head.method == "GET" || head.method == "HEAD" else {
-            return WebhookResponse(
-                status: 405,
-                headers: ["Allow": "GET, HEAD"],
-                body: Array("Method Not Allowed\n".utf8)
-            )
-        }
-        switch path {
-        case "healthz":
-            return draining
-                ? WebhookResponse(status: 503, headers: ["Retry-After": "5"], body: Array("draining\n".utf8))
-                : WebhookResponse(status: 200, body: Array("ok\n".utf8))
-        case "metrics" where role == .metricsOnly || configuration.metricsPort == nil:
-            return WebhookResponse(
-                status: 200,
-                headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
-                body: Array(metrics.prometheusText().utf8)
-            )
-        case "" where role == .events:
-            return WebhookResponse(
-                status: 200,
-                headers: ["Content-Type": "text/plain; charset=utf-8"],
-                body: Array("Webhook Listener Running\n".utf8)
-            )
-        default:
-            return WebhookResponse(status: 404, body: Array("Not Found\n".utf8))
         }
     }
 
