@@ -41,7 +41,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     private var uncommitted: [(record: JournalRecord, event: AnyEvent, ticket: Ticket)] = []
     /// In-memory deliveries accepted this loop turn, not yet handed to the dispatcher.
     private var undispatched: [(record: JournalRecord, event: AnyEvent)] = []
-    private weak var loop: EventLoop?
+    private weak var loop: (any AnswerMailbox)?
     private let maximumBacklog: Int
     private var paused = false
     private let retentionRunning = Atomic(false)
@@ -84,7 +84,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
         )
     }
 
-    func attach(_ loop: EventLoop) {
+    func attach(_ loop: any AnswerMailbox) {
         self.loop = loop
     }
 
@@ -96,16 +96,22 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
         }
     }
 
+    /// Stops the handlers (cancelling those still running after `gracePeriod`) and closes the
+    /// journal; blocks the calling thread, which must not be one of the concurrency pool's.
     func stop(gracePeriod: Duration) {
         let done = DispatchSemaphore(value: 0)
-        let dispatcher = self.dispatcher
         Task {
-            await dispatcher.shutdown(gracePeriod: gracePeriod)
+            await shutdown(gracePeriod: gracePeriod)
             done.signal()
         }
         // The loop thread is ours (not the concurrency pool's): blocking it until the handlers
         // stop keeps `run()` from returning early, without polling.
         done.wait()
+    }
+
+    /// Stops the handlers (cancelling those still running after `gracePeriod`) and closes the journal.
+    func shutdown(gracePeriod: Duration) async {
+        await dispatcher.shutdown(gracePeriod: gracePeriod)
         try? journal?.close()
     }
 

@@ -14,7 +14,7 @@ enum SinkDecision {
     case respond(WebhookResponse, deliveryID: UInt64?, duplicate: Bool)
     /// Answer once the current batch is committed to disk (group commit).
     case respondAfterCommit(WebhookResponse, deliveryID: UInt64?, duplicate: Bool)
-    /// The answer will arrive later through ``EventLoop/complete(_:with:)``.
+    /// The answer will arrive later through ``AnswerMailbox/complete(_:with:)``.
     case respondLater(deliveryID: UInt64?)
 }
 
@@ -38,4 +38,13 @@ protocol DeliverySink: AnyObject {
     /// Whether so many deliveries wait for handlers that the loop should stop reading requests
     /// (with hysteresis: once `true`, it stays so until the backlog is down to half).
     func shouldPauseReading() -> Bool
+}
+
+/// Where late answers go, from any thread: the event loop in a server, a test's collector
+/// in-process.
+protocol AnswerMailbox: AnyObject, Sendable {
+    /// Delivers the answer to the request with `ticket` (after its handlers, say).
+    func complete(_ ticket: Ticket, with response: WebhookResponse)
+    /// Asks for another look at parked connections: the handlers' backlog shrank.
+    func wakeUp()
 }

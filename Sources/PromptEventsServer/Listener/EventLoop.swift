@@ -9,12 +9,15 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The single-threaded epoll loop that owns every socket of a listener.
+/// The socket driver: one thread, level-triggered epoll, that accepts connections, reads,
+/// writes and ticks timers, and knows nothing of HTTP.
 ///
-/// One thread, level-triggered epoll, one read per wake-up, all state in plain classes touched
-/// only by this thread. Other threads talk to it through ``inbox`` plus an eventfd wake-up.
-/// Handlers never run here: they run on Swift's concurrency pool, via the sink.
-final class EventLoop: @unchecked Sendable {
+/// Each connection's behaviour is its ``ServerConnection`` (sans-IO); what they share is the
+/// ``ServerContext``. After every input the driver *syncs* the connection: writes its pending
+/// output, closes it when it is finished, and waits for what it wants next. Handlers never run
+/// here: they run on Swift's concurrency pool, via the sink. Other threads talk to the loop
+/// through ``inbox`` plus an eventfd wake-up.
+final class EventLoop: AnswerMailbox, @unchecked Sendable {
     // @unchecked: every mutable property below `inbox` is touched by the loop thread only;
     // `inbox` is locked, and `wake` is an eventfd safe to write from any thread.
 
@@ -23,47 +26,36 @@ final class EventLoop: @unchecked Sendable {
         case shutdown
     }
 
+    /// A connection and the epoll interest registered for it.
+    private struct Registration {
+        let connection: ServerConnection
+        var interest: UInt32
+    }
+
     private let configuration: WebhookListener.Configuration
-    private let receiver: WebhookReceiver
-    private let sink: any DeliverySink
-    private let observer: @Sendable (ListenerEvent) -> Void
-    private let metrics: Metrics
+    private let context: ServerContext
     private let clock: @Sendable () -> UInt64
     private let inbox = Locked<[Message]>([])
     private let wake: WakeSignal
     private let epoll: Epoll
 
-    private var listeners: [(fd: Int32, role: Connection.Role)] = []
-    private var connections: [Connection?] = []
+    private var listeners: [(fd: Int32, role: ServerConnection.Role)] = []
+    /// Indexed by descriptor.
+    private var registrations: [Registration?] = []
     private var connectionCount = 0
-    /// Connections not read from until the handlers' backlog shrinks.
-    private var parked: [Connection] = []
     private var nextGeneration: UInt64 = 1
-    private var draining = false
-    private var drainDeadline: UInt64 = 0
-    private var pendingCommit: [(Ticket, WebhookResponse, RequestRecord)] = []
-    private var deferredRecords: [Ticket: RequestRecord] = [:]
+    private var drainDeadline: UInt64?
     private var readBuffer: UnsafeMutableRawBufferPointer
     private var lastTimerScan: UInt64 = 0
-    private var writer = ResponseWriter()
 
     /// The bound addresses: events, then metrics (if separate).
     let boundAddress: SocketAddress
     let metricsAddress: SocketAddress?
 
-    init(
-        configuration: WebhookListener.Configuration,
-        receiver: WebhookReceiver,
-        sink: any DeliverySink,
-        metrics: Metrics,
-        observer: @escaping @Sendable (ListenerEvent) -> Void,
-        clock: @escaping @Sendable () -> UInt64
-    ) throws(SystemCallError) {
+    init(context: ServerContext, clock: @escaping @Sendable () -> UInt64) throws(SystemCallError) {
+        let configuration = context.configuration
         self.configuration = configuration
-        self.receiver = receiver
-        self.sink = sink
-        self.metrics = metrics
-        self.observer = observer
+        self.context = context
         self.clock = clock
         self.wake = try WakeSignal()
         self.epoll = try Epoll()
@@ -114,7 +106,7 @@ final class EventLoop: @unchecked Sendable {
     ///
     /// Call on a dedicated thread.
     func run() {
-        observer(.listening(boundAddress, metrics: metricsAddress))
+        context.observer(.listening(boundAddress, metrics: metricsAddress))
         let capacity: Int32 = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: Int(capacity))
         defer { events.deallocate() }
@@ -133,68 +125,31 @@ final class EventLoop: @unchecked Sendable {
                     acceptConnections(on: listener.fd, role: listener.role)
                 } else if let connection = connection(fd) {
                     if event.events & (Epoll.readable | Epoll.hangUp) != 0 {
-                        readable(connection)
+                        read(connection)
+                    } else if event.events & Epoll.writable != 0 {
+                        sync(connection)
                     }
-                    if event.events & Epoll.writable != 0, self.connection(fd) === connection { flush(connection) }
                 }
             }
             // Before the commit: the deliveries the resumed connections hold join this turn's batch.
-            if !parked.isEmpty, !sink.shouldPauseReading() { unparkAll() }
-            commitBatch()
             let now = clock()
+            for connection in context.resumeParked(now: now) { sync(connection) }
+            for connection in context.commitBatch(now: now) { sync(connection) }
             if now &- lastTimerScan >= configuration.timerResolution.nanoseconds {
                 lastTimerScan = now
-                expireTimeouts(now: now)
+                expireTimers(now: now)
             }
-            if draining, connectionCount == 0 || now >= drainDeadline { break }
+            if let drainDeadline, connectionCount == 0 || now >= drainDeadline { break }
         }
-        // The grace period is over: answers still awaited from the handlers (after-handlers
-        // mode) are 503, so their senders retry; the deliveries stay pending in the journal.
-        for (ticket, record) in deferredRecords {
-            guard let connection = connection(ticket.fd), connection.generation == ticket.generation else { continue }
-            let response = unavailable("Shutting down\n")
-            answer(
-                connection,
-                ticket.sequence,
-                response,
-                record: finish(record, status: 503, connection, ticket.sequence)
-            )
+        let now = clock()
+        for case let registration? in registrations {
+            registration.connection.abandonAwaitedAnswers(now: now)
+            writeOnce(registration.connection)
+            close(registration.connection)
         }
-        deferredRecords.removeAll()
-        for index in connections.indices { if let connection = connections[index] { close(connection) } }
         for listener in listeners { Socket.close(listener.fd) }
         listeners.removeAll()
-        observer(.stopped)
-    }
-
-    /// Back-pressure: parks a connection at an event head while the handlers are behind.
-    ///
-    /// The request whose head just arrived waits, and the rest waits in the socket (the sender
-    /// waits) rather than in memory. Heads are still read, so `/healthz` and the other reserved
-    /// routes are answered at once.
-    private func park(_ connection: Connection, holding head: RequestHead) {
-        connection.heldHead = head
-        parked.append(connection)
-        updateInterest(connection)
-    }
-
-    private func unparkAll() {
-        let resumed = parked
-        parked.removeAll(keepingCapacity: true)
-        let now = clock()
-        for connection in resumed where self.connection(connection.fd) === connection {
-            guard let head = connection.heldHead else { continue }
-            connection.heldHead = nil
-            // Time spent parked is the server's, not the client's: timeouts start again.
-            connection.lastReadAt = now
-            connection.requestStartedAt = now
-            receivedHead(head, isReserved: false, on: connection)
-            parseRequests(connection)
-        }
-    }
-
-    private func connection(_ fd: Int32) -> Connection? {
-        fd >= 0 && Int(fd) < connections.count ? connections[Int(fd)] : nil
+        context.observer(.stopped)
     }
 
     private func handleInbox() {
@@ -207,47 +162,42 @@ final class EventLoop: @unchecked Sendable {
             case .shutdown:
                 beginDraining()
             case .complete(let ticket, let response):
-                let record = deferredRecords.removeValue(forKey: ticket)
                 guard let connection = connection(ticket.fd), connection.generation == ticket.generation else {
                     continue
                 }
-                answer(
-                    connection,
-                    ticket.sequence,
-                    response,
-                    record: record.map { finish($0, status: response.status, connection, ticket.sequence) }
-                )
+                connection.answer(ticket.sequence, with: response, now: clock())
+                sync(connection)
             }
         }
     }
 
     private func beginDraining() {
-        guard !draining else { return }
-        draining = true
-        drainDeadline = clock() &+ configuration.shutdownGracePeriod.nanoseconds
-        observer(.draining)
+        guard drainDeadline == nil else { return }
+        let now = clock()
+        drainDeadline = now &+ configuration.shutdownGracePeriod.nanoseconds
+        context.beginDraining()
+        context.observer(.draining)
         for listener in listeners {
             epoll.remove(listener.fd)
             Socket.close(listener.fd)
         }
         listeners.removeAll()
-        // Parked heads are answered now: 503 "Shutting down", so their senders retry elsewhere.
-        unparkAll()
-        for index in connections.indices {
-            if let connection = connections[index], connection.isIdle { close(connection) }
+        for case let registration? in registrations {
+            registration.connection.beginDraining(now: now)
+            sync(registration.connection)
         }
     }
 
     // MARK: - Accepting
 
-    private func acceptConnections(on listener: Int32, role: Connection.Role) {
+    private func acceptConnections(on listener: Int32, role: ServerConnection.Role) {
         while true {
             let accepted: Int32?
             do {
                 accepted = try Socket.accept(listener)
             } catch {
                 // EMFILE/ENFILE: out of descriptors. Stop accepting this turn; the backlog waits.
-                observer(.warning("accept failed: \(error)"))
+                context.observer(.warning("accept failed: \(error)"))
                 return
             }
             guard let fd = accepted else { return }
@@ -255,22 +205,21 @@ final class EventLoop: @unchecked Sendable {
                 refuseOverCapacity(fd)
                 continue
             }
-            let connection = Connection(
+            let connection = ServerConnection(
                 fd: fd,
                 generation: nextGeneration,
                 role: role,
-                limits: configuration.limits,
+                context: context,
                 now: clock()
             )
             nextGeneration &+= 1
-            if Int(fd) >= connections.count {
-                connections.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - connections.count))
+            if Int(fd) >= registrations.count {
+                registrations.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - registrations.count))
             }
-            connections[Int(fd)] = connection
+            registrations[Int(fd)] = Registration(connection: connection, interest: Epoll.readable)
             connectionCount += 1
-            connection.interest = Epoll.readable
             do {
-                try epoll.add(fd, events: connection.interest)
+                try epoll.add(fd, events: Epoll.readable)
             } catch {
                 close(connection)
             }
@@ -279,37 +228,30 @@ final class EventLoop: @unchecked Sendable {
 
     /// Beyond the connection limit: one 503 with `Retry-After`, then close.
     private func refuseOverCapacity(_ fd: Int32) {
-        metrics.recordRejected(reason: "over_capacity")
-        var headers = Headers()
-        headers.append(name: "Retry-After", value: "1")
-        let bytes = serialize(
-            WebhookResponse(status: 503, headers: headers, body: Array("Too many connections\n".utf8)),
+        context.metrics.recordRejected(reason: "over_capacity")
+        var bytes: [UInt8] = []
+        context.serialize(
+            WebhookResponse(status: 503, headers: ["Retry-After": "1"], body: Array("Too many connections\n".utf8)),
             isHead: false,
             keepAlive: false,
-            version: .http11
+            version: .http11,
+            into: &bytes
         )
         _ = bytes.withUnsafeBytes { Socket.send(fd, $0) }
         Socket.close(fd)
     }
 
-    // MARK: - Reading and parsing
+    // MARK: - Reading and writing
 
-    private func readable(_ connection: Connection) {
-        if connection.stopReading {
-            // Nothing more will be read; if the peer hung up, we are done with it.
-            let result = Socket.read(connection.fd, into: readBuffer)
-            if case .bytes = result { return }
-            if case .wouldBlock = result { return }
-            close(connection)
-            return
-        }
+    private func connection(_ fd: Int32) -> ServerConnection? {
+        fd >= 0 && Int(fd) < registrations.count ? registrations[Int(fd)]?.connection : nil
+    }
+
+    private func read(_ connection: ServerConnection) {
         switch Socket.read(connection.fd, into: readBuffer) {
         case .bytes(let count):
-            let now = clock()
-            connection.lastReadAt = now
-            if connection.requestStartedAt == nil { connection.requestStartedAt = now }
-            connection.parser.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
-            parseRequests(connection)
+            connection.received(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]), now: clock())
+            sync(connection)
         case .wouldBlock:
             return
         case .endOfFile, .failed:
@@ -317,373 +259,61 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    private func parseRequests(_ connection: Connection) {
-        connection.pausedForRoom = false
-        parsing: while !connection.stopReading, connection.heldHead == nil {
-            guard connection.slots.count < configuration.maxPipelinedRequests else {
-                // Back-pressure: stop reading until answers free room (see `flush`).
-                connection.pausedForRoom = true
-                break
-            }
-            let next: RequestParser.Event?
-            do {
-                next = try connection.parser.next()
-            } catch {
-                respondToFramingError(connection, error)
-                return
-            }
-            guard let next else { break }
-            switch next {
-            case .head(let head):
-                if connection.requestStartedAt == nil { connection.requestStartedAt = clock() }
-                let isReserved = ReservedRoutes.isReserved(head, role: connection.role)
-                if !isReserved, !draining, sink.shouldPauseReading() {
-                    park(connection, holding: head)
-                    break parsing
-                }
-                receivedHead(head, isReserved: isReserved, on: connection)
-            case .end(let body):
-                guard let head = connection.head else { break }
-                connection.head = nil
-                receivedRequest(head, body: body, on: connection)
-                connection.requestStartedAt = connection.parser.hasBufferedBytes ? clock() : nil
-            }
-        }
-        updateInterest(connection)
-        flush(connection)
-    }
-
-    private func receivedHead(_ head: RequestHead, isReserved: Bool, on connection: Connection) {
-        connection.head = head
-        connection.admittedHead = nil
-        connection.headIsReserved = isReserved
-        if isReserved { return }
-        // Every request to a webhook route, whatever happens to it next.
-        metrics.recordReceived()
-        if draining || !sink.isAccepting {
-            return answerNow(
-                connection,
-                head,
-                unavailable(draining ? "Shutting down\n" : "Journal unavailable\n"),
-                close: true
-            )
-        }
-        switch receiver.admitHead(method: head.method, target: head.originFormTarget, headers: head.headers) {
-        case .success(let admitted):
-            connection.admittedHead = admitted
-        case .failure(let rejection):
-            // The body has not been read: answer and close rather than skip it.
-            metrics.recordRejected(
-                reason: rejection.authenticationError.map { "\($0.code)" } ?? rejection.reason.rawValue
-            )
-            return answerNow(
-                connection,
-                head,
-                rejection.response,
-                close: true,
-                reason: rejection.authenticationError.map { "\($0.code)" } ?? rejection.reason.rawValue
-            )
-        }
-        if head.expectsContinue, head.framing != .none {
-            ResponseWriter.writeContinue(into: &connection.output)
-        }
-    }
-
-    private func receivedRequest(_ head: RequestHead, body: [UInt8], on connection: Connection) {
-        let target = head.originFormTarget
-        if connection.headIsReserved {
-            // `/metrics` is served on the metrics port when there is one, else on this one.
-            let servesMetrics = configuration.metricsPort == nil || connection.role == .metricsOnly
-            let response = ReservedRoutes.answer(
-                head,
-                role: connection.role,
-                draining: draining,
-                metrics: servesMetrics ? metrics : nil
-            )
-            return answerNow(connection, head, response, close: !head.keepAlive)
-        }
-        let delivery = Delivery(method: head.method, target: target, headers: head.headers, body: body)
-        // Set by `receivedHead`: a head that was not admitted is answered before its body is read.
-        let admitted = connection.admittedHead
-        let admission = admitted.map { receiver.admit(delivery, head: $0) } ?? receiver.admit(delivery)
-        switch admission {
-        case .rejected(let rejection):
-            var response = rejection.response
-            var reason = rejection.authenticationError.map { "\($0.code)" } ?? rejection.reason.rawValue
-            // A body that is not JSON passed authentication: counted as authenticated, kept.
-            if rejection.isAuthenticated { metrics.recordAuthenticated() }
-            if rejection.isAuthenticated, let kind = admitted?.kind,
-                !sink.keepDeadLetter(delivery, kind: kind, reason: rejection.message)
-            {
-                response = unavailable("Journal unavailable\n")
-                reason = "journal_unavailable"
-            }
-            metrics.recordRejected(reason: reason)
-            answerNow(connection, head, response, close: !head.keepAlive, reason: reason, bodyBytes: body.count)
-        case .accepted(let event):
-            metrics.recordAuthenticated()
-            let sequence = connection.reserveSlot(
-                startedAt: connection.requestStartedAt ?? clock(),
-                for: head,
-                closeAfter: !head.keepAlive
-            )
-            // RFC 9112 §9.6: nothing after a request that closes the connection is processed.
-            if !head.keepAlive { connection.stopReading = true }
-            let ticket = Ticket(fd: connection.fd, generation: connection.generation, sequence: sequence)
-            var record = RequestRecord(
-                method: head.method,
-                path: pathOnly(target),
-                status: 0,
-                kind: event.kind,
-                bodyBytes: body.count
-            )
-            switch sink.accept(event, ticket: ticket) {
-            case .respond(let response, let deliveryID, let duplicate):
-                record.deliveryID = deliveryID
-                record.duplicate = duplicate
-                if response.status == 503 {
-                    // The journal could not take it (full, or failing): counted and logged with why.
-                    record.reason = "journal_unavailable"
-                    metrics.recordRejected(reason: "journal_unavailable")
-                }
-                answer(
-                    connection,
-                    sequence,
-                    response,
-                    record: finish(record, status: response.status, connection, sequence)
-                )
-            case .respondAfterCommit(let response, let deliveryID, let duplicate):
-                record.deliveryID = deliveryID
-                record.duplicate = duplicate
-                pendingCommit.append((ticket, response, record))
-            case .respondLater(let deliveryID):
-                record.deliveryID = deliveryID
-                deferredRecords[ticket] = record
-            }
-        }
-    }
-
-    private func unavailable(_ text: String) -> WebhookResponse {
-        WebhookResponse(status: 503, headers: ["Retry-After": "5"], body: Array(text.utf8))
-    }
-
-    private func respondToFramingError(_ connection: Connection, _ error: HTTPParseError) {
-        metrics.recordRejected(reason: error.reason.label)
-        let sequence = connection.reserveSlot(
-            startedAt: connection.requestStartedAt ?? clock(),
-            for: connection.head,
-            closeAfter: true
-        )
-        let response = WebhookResponse(status: error.status, body: Array((error.description + "\n").utf8))
-        let record = RequestRecord(
-            method: connection.head?.method ?? "-",
-            path: connection.head.map { pathOnly($0.originFormTarget) } ?? "-",
-            status: error.status,
-            reason: error.reason.label
-        )
-        connection.stopReading = true
-        answer(connection, sequence, response, record: finish(record, status: error.status, connection, sequence))
-    }
-
-    // MARK: - Answering
-
-    private func answerNow(
-        _ connection: Connection,
-        _ head: RequestHead,
-        _ response: WebhookResponse,
-        close: Bool,
-        reason: String? = nil,
-        bodyBytes: Int = 0
-    ) {
-        let sequence = connection.reserveSlot(
-            startedAt: connection.requestStartedAt ?? clock(),
-            for: head,
-            closeAfter: close
-        )
-        let record = RequestRecord(
-            method: head.method,
-            path: pathOnly(head.originFormTarget),
-            status: response.status,
-            bodyBytes: bodyBytes,
-            reason: reason
-        )
-        answer(connection, sequence, response, record: finish(record, status: response.status, connection, sequence))
-        if close {
-            connection.stopReading = true
-            connection.head = nil
-        }
-    }
-
-    /// Fills a request's slot with its answer; the one place an answer's bytes are built, from
-    /// what the slot recorded of its request (version, method, whether it closes).
-    private func answer(
-        _ connection: Connection,
-        _ sequence: UInt64,
-        _ response: WebhookResponse,
-        record: RequestRecord?
-    ) {
-        guard let slot = connection.slots.first(where: { $0.sequence == sequence }) else { return }
-        let keepAlive = !slot.closeAfter && !draining
-        let bytes = serialize(response, isHead: slot.isHead, keepAlive: keepAlive, version: slot.version)
-        _ = connection.fill(sequence, bytes: bytes, closeAfter: !keepAlive, record: record)
-        emit(connection.moveReadySlotsToOutput())
-        flush(connection)
-    }
-
-    private func finish(_ record: RequestRecord, status: Int, _ connection: Connection, _ sequence: UInt64)
-        -> RequestRecord
-    {
-        var record = record
-        record.status = status
-        let started = connection.slots.first { $0.sequence == sequence }?.startedAt ?? clock()
-        record.latency = .nanoseconds(Int64(clock() &- started))
-        return record
-    }
-
-    private func emit(_ records: [RequestRecord]) {
-        for record in records {
-            observer(.request(record))
-        }
-    }
-
-    private func commitBatch() {
-        guard !pendingCommit.isEmpty || sink.hasUncommitted else { return }
-        let batch = pendingCommit
-        pendingCommit.removeAll(keepingCapacity: true)
-        let failure = sink.commit()
-        for (ticket, response, record) in batch {
-            guard let connection = connection(ticket.fd), connection.generation == ticket.generation else { continue }
-            let final = failure ?? response
-            answer(
-                connection,
-                ticket.sequence,
-                final,
-                record: finish(record, status: final.status, connection, ticket.sequence)
-            )
-        }
-    }
-
-    private func serialize(_ response: WebhookResponse, isHead: Bool, keepAlive: Bool, version: HTTPVersion)
-        -> [UInt8]
-    {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(160 + response.body.count)
-        writer.writeResponse(
-            status: response.status,
-            headers: response.headers,
-            body: response.body,
-            isHeadRequest: isHead,
-            keepAlive: keepAlive,
-            clientVersion: version,
-            epochSeconds: Int64(time(nil)),
-            into: &bytes
-        )
-        return bytes
-    }
-
-    // MARK: - Writing
-
-    private func flush(_ connection: Connection) {
-        while connection.outputOffset < connection.output.count {
-            let result = connection.output.withUnsafeBytes { buffer in
-                Socket.send(connection.fd, UnsafeRawBufferPointer(rebasing: buffer[connection.outputOffset...]))
-            }
+    /// Writes what the connection has to say, closes it when it is finished, and waits for
+    /// what it wants next.
+    private func sync(_ connection: ServerConnection) {
+        guard self.connection(connection.fd) === connection else { return }
+        while !connection.pendingOutput.isEmpty {
+            let result = connection.pendingOutput.withUnsafeBytes { Socket.send(connection.fd, $0) }
             switch result {
             case .bytes(let count):
-                connection.outputOffset += count
+                connection.didWrite(count, now: clock())
             case .wouldBlock:
-                updateInterest(connection)
-                return
+                return updateInterest(connection)
             case .endOfFile, .failed:
-                close(connection)
-                return
+                return close(connection)
             }
         }
-        connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
-        connection.outputOffset = 0
-        if connection.closeAfterFlush || (draining && connection.isIdle) {
-            close(connection)
-            return
-        }
-        // Answers freed pipeline room: continue with the requests already buffered.
-        if connection.pausedForRoom, connection.slots.count < configuration.maxPipelinedRequests {
-            parseRequests(connection)
-            return
-        }
+        if connection.isFinished { return close(connection) }
         updateInterest(connection)
     }
 
-    private func updateInterest(_ connection: Connection) {
-        guard self.connection(connection.fd) === connection else { return }
-        var interest: UInt32 = 0
-        if connection.slots.count < configuration.maxPipelinedRequests, connection.heldHead == nil {
-            interest |= Epoll.readable
-        }
-        if connection.outputOffset < connection.output.count { interest |= Epoll.writable }
-        if interest != connection.interest {
-            connection.interest = interest
-            epoll.modify(connection.fd, events: interest)
-        }
+    /// One attempt to send what is pending, at shutdown: nothing waits for a slow reader then.
+    private func writeOnce(_ connection: ServerConnection) {
+        guard !connection.pendingOutput.isEmpty else { return }
+        _ = connection.pendingOutput.withUnsafeBytes { Socket.send(connection.fd, $0) }
     }
 
-    private func close(_ connection: Connection) {
+    private func updateInterest(_ connection: ServerConnection) {
+        guard var registration = registrations[Int(connection.fd)], registration.connection === connection else {
+            return
+        }
+        var interest: UInt32 = 0
+        if connection.wantsToRead { interest |= Epoll.readable }
+        if !connection.pendingOutput.isEmpty { interest |= Epoll.writable }
+        guard interest != registration.interest else { return }
+        registration.interest = interest
+        registrations[Int(connection.fd)] = registration
+        epoll.modify(connection.fd, events: interest)
+    }
+
+    private func close(_ connection: ServerConnection) {
         guard self.connection(connection.fd) === connection else { return }
         epoll.remove(connection.fd)
         Socket.close(connection.fd)
-        connections[Int(connection.fd)] = nil
+        registrations[Int(connection.fd)] = nil
+        connection.closed()
         connectionCount -= 1
     }
 
-    // MARK: - Timeouts
+    // MARK: - Timers
 
-    private func expireTimeouts(now: UInt64) {
-        for index in connections.indices {
-            // A parked connection waits for the server, not the other way round.
-            guard let connection = connections[index], !connection.stopReading, connection.heldHead == nil else {
-                continue
-            }
-            if let started = connection.requestStartedAt {
-                let waiting =
-                    connection.head == nil
-                    ? now &- started > configuration.headTimeout.nanoseconds
-                    : now &- connection.lastReadAt > configuration.bodyTimeout.nanoseconds
-                if waiting {
-                    metrics.recordRejected(reason: "request_timeout")
-                    let head = connection.head ?? RequestHead.placeholder
-                    answerNow(
-                        connection,
-                        head,
-                        WebhookResponse(status: 408, body: Array("Request Timeout\n".utf8)),
-                        close: true,
-                        reason: "request_timeout"
-                    )
-                    updateInterest(connection)
-                }
-            } else if connection.isIdle, now &- connection.lastReadAt > configuration.idleTimeout.nanoseconds {
-                close(connection)
-            }
+    private func expireTimers(now: UInt64) {
+        for case let registration? in registrations {
+            registration.connection.expireTimers(now: now)
+            sync(registration.connection)
         }
     }
-}
-
-extension RequestHead {
-    /// Stands in for a request whose head never completed (a timeout while reading it).
-    fileprivate static let placeholder = RequestHead(
-        method: "-",
-        target: "-",
-        targetForm: .origin,
-        version: .http11,
-        headers: Headers(),
-        keepAlive: false,
-        expectsContinue: false,
-        framing: .none
-    )
-}
-
-/// `bodyTooLarge` → `body_too_large`, so every reason label in logs and metrics reads alike.
-private func pathOnly(_ target: String) -> String {
-    guard let question = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
-    return String(target[..<question])
 }
 
 extension Duration {

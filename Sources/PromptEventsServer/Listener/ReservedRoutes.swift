@@ -11,7 +11,7 @@ enum ReservedRoutes {
     /// Everything on the metrics port is; on the main port `/` is the page for `GET` and `HEAD`
     /// only (a `POST` there is an event for the base path, its kind from `Prompt-EventType`),
     /// and `/healthz` and `/metrics` are reserved for every method.
-    static func isReserved(_ head: RequestHead, role: Connection.Role) -> Bool {
+    static func isReserved(_ head: RequestHead, role: ServerConnection.Role) -> Bool {
         if role == .metricsOnly { return true }
         let path = rootRouting.eventPath(target: head.originFormTarget) ?? ""
         let isPage = path.isEmpty && (head.method == "GET" || head.method == "HEAD")
@@ -26,7 +26,7 @@ enum ReservedRoutes {
     ///   - draining: Whether shutdown began (`/healthz` then answers 503).
     ///   - metrics: The metrics to serve at `/metrics`, or `nil` when they are served elsewhere.
     /// - Returns: The response.
-    static func answer(_ head: RequestHead, role: Connection.Role, draining: Bool, metrics: Metrics?)
+    static func answer(_ head: RequestHead, role: ServerConnection.Role, draining: Bool, metrics: Metrics?)
         -> WebhookResponse
     {
         let path = rootRouting.eventPath(target: head.originFormTarget) ?? ""

@@ -61,14 +61,15 @@ public final class WebhookListener: Sendable {
         )
         self.pipeline = pipeline
         self.shutdownGracePeriod = configuration.shutdownGracePeriod
-        self.loop = try EventLoop(
+        let context = ServerContext(
             configuration: configuration,
             receiver: receiver,
             sink: pipeline,
             metrics: metrics,
             observer: observer,
-            clock: configuration.clock
+            epochSeconds: { Int64(time(nil)) }
         )
+        self.loop = try EventLoop(context: context, clock: configuration.clock)
         pipeline.attach(loop)
     }
 
