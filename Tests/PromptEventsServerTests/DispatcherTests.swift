@@ -520,38 +520,3 @@ final class RandomSequence: Sendable {
         }
     }
 }
-
-/// Suspends waiters (ignoring cancellation) until opened.
-final class Gate: Sendable {
-    private let state = Locked((isOpen: false, waiters: [CheckedContinuation<Void, Never>]()))
-
-    func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let isOpen = state.withLock { state in
-                if !state.isOpen { state.waiters.append(continuation) }
-                return state.isOpen
-            }
-            if isOpen { continuation.resume() }
-        }
-    }
-
-    func open() {
-        let waiters = state.withLock { state in
-            state.isOpen = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-}
-
-struct TimedOut: Error {}
-
-/// Polls `condition` every few milliseconds for up to five seconds.
-func waitUntil(_ condition: () -> Bool) async throws {
-    for _ in 0..<1000 {
-        if condition() { return }
-        try await Task.sleep(for: .milliseconds(5))
-    }
-    throw TimedOut()
-}
