@@ -71,7 +71,7 @@ enum ReplayCommand {
             configuration.handlerTimeout = options.serve.execTimeout + .seconds(5)
             let dispatcher = Dispatcher(
                 handlers: ReceiverHandlers(receiver: receiver),
-                journal: journal,
+                store: journal,
                 configuration: configuration
             )
             try dispatcher.start(resumingPending: false)

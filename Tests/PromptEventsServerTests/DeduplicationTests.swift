@@ -132,7 +132,7 @@ import Foundation
         }
         let dispatcher = Dispatcher(
             handlers: handlers,
-            journal: journal,
+            store: journal,
             configuration: DispatcherConfiguration(
                 handlerTimeout: nil,
                 retryPolicy: RetryPolicy(maximumAttempts: 1),

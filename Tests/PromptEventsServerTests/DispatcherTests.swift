@@ -29,7 +29,7 @@ import Testing
         }
         let dispatcher = Dispatcher(
             handlers: handlers,
-            journal: journal,
+            store: journal,
             configuration: Self.configuration(),
             clock: RecordingClock(),
             random: { 0.5 }
@@ -61,7 +61,7 @@ import Testing
         let journal = try Journal.open(at: "/tmp/j", fileSystem: InMemoryFileSystem())
         let dispatcher = Dispatcher(
             handlers: handlers,
-            journal: journal,
+            store: journal,
             configuration: Self.configuration(attempts: 5),
             metrics: Metrics(),
             clock: clock,
@@ -98,7 +98,7 @@ import Testing
         }
         let dispatcher = Dispatcher(
             handlers: handlers,
-            journal: journal,
+            store: journal,
             configuration: Self.configuration(attempts: 3),
             metrics: metrics,
             clock: RecordingClock(),
@@ -141,7 +141,7 @@ import Testing
         let journal = try Journal.open(at: "/tmp/j", fileSystem: InMemoryFileSystem())
         let dispatcher = Dispatcher(
             handlers: handlers,
-            journal: journal,
+            store: journal,
             configuration: Self.configuration(attempts: 2, timeout: .seconds(2)),
             metrics: metrics,
             clock: RecordingClock(),
@@ -167,7 +167,7 @@ import Testing
         try journal.sync()
         let dispatcher = Dispatcher(
             handlers: handlers,
-            journal: journal,
+            store: journal,
             configuration: Self.configuration(attempts: 1),
             clock: RecordingClock(),
             random: { 0 }
@@ -189,7 +189,7 @@ import Testing
         let handlers = ScriptedHandlers(names: ["h"]) { _, record, _ in await gates[Int(record.id - 1)].wait() }
         let dispatcher = Dispatcher(
             handlers: handlers,
-            journal: nil,
+            store: nil,
             configuration: Self.configuration(concurrency: 3),
             clock: RecordingClock()
         )
@@ -241,7 +241,7 @@ import Testing
         )
         let dispatcher = Dispatcher(
             handlers: handlers,
-            journal: nil,
+            store: nil,
             configuration: Self.configuration(attempts: 1, concurrency: 1, timeout: .seconds(1)),
             clock: RecordingClock(),
             random: { 0 }
@@ -278,7 +278,7 @@ import Testing
         let journal = try Journal.open(at: "/tmp/j", fileSystem: InMemoryFileSystem())
         let dispatcher = Dispatcher(
             handlers: handlers,
-            journal: journal,
+            store: journal,
             configuration: Self.configuration(concurrency: bound),
             clock: RecordingClock()
         )
@@ -302,7 +302,7 @@ import Testing
         }
         var dispatcher = Dispatcher(
             handlers: first,
-            journal: journal,
+            store: journal,
             configuration: Self.configuration(attempts: 3),
             clock: SuspendingClock()
         )
@@ -327,7 +327,7 @@ import Testing
         let second = ScriptedHandlers(names: ["A", "B", "C"]) { _, _, _ in }
         dispatcher = Dispatcher(
             handlers: second,
-            journal: journal,
+            store: journal,
             configuration: Self.configuration(attempts: 3),
             clock: RecordingClock()
         )
@@ -349,7 +349,7 @@ import Testing
         let handlers = ScriptedHandlers(names: ["A"]) { _, _, _ in }
         let dispatcher = Dispatcher(
             handlers: handlers,
-            journal: journal,
+            store: journal,
             configuration: Self.configuration(),
             clock: RecordingClock()
         )
@@ -373,7 +373,7 @@ import Testing
         let handlers = ScriptedHandlers(names: ["A"]) { _, record, _ in seen.withLock { $0.append(record.id) } }
         let dispatcher = Dispatcher(
             handlers: handlers,
-            journal: journal,
+            store: journal,
             configuration: Self.configuration(),
             clock: RecordingClock()
         )
@@ -394,7 +394,7 @@ import Testing
         let journal = try Journal.open(at: "/tmp/j", fileSystem: InMemoryFileSystem())
         let dispatcher = Dispatcher(
             handlers: ScriptedHandlers(names: []) { _, _, _ in },
-            journal: journal,
+            store: journal,
             configuration: Self.configuration(),
             clock: RecordingClock()
         )
@@ -414,7 +414,7 @@ import Testing
         let handlers = ScriptedHandlers(names: ["A"]) { _, _, _ in }
         let dispatcher = Dispatcher(
             handlers: handlers,
-            journal: journal,
+            store: journal,
             configuration: Self.configuration(),
             clock: RecordingClock()
         )
@@ -428,7 +428,7 @@ import Testing
     @Test func submitAfterShutdownIsInterrupted() async throws {
         let dispatcher = Dispatcher(
             handlers: ScriptedHandlers(names: ["A"]) { _, _, _ in },
-            journal: nil,
+            store: nil,
             configuration: Self.configuration(),
             clock: RecordingClock()
         )

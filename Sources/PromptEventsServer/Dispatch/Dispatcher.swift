@@ -139,7 +139,7 @@ package final class Dispatcher: Sendable {
     /// How handlers are run.
     package let configuration: DispatcherConfiguration
     private let handlers: any DeliveryHandlers
-    private let journal: Journal?
+    private let journal: (any DeliveryStore)?
     private let metrics: Metrics?
     private let clock: any DispatcherClock
     private let random: @Sendable () -> Double
@@ -155,15 +155,15 @@ package final class Dispatcher: Sendable {
     ///
     /// - Parameters:
     ///   - handlers: The handlers to run.
-    ///   - journal: The journal to record progress in and resume from, or `nil` for
-    ///     ``AcknowledgementMode/inMemory``.
+    ///   - journal: The store to record progress in and resume from (the file journal, say), or
+    ///     `nil` for ``AcknowledgementMode/inMemory``.
     ///   - configuration: Concurrency, time budget, retries and upkeep.
     ///   - metrics: Where to count dispatches, retries, dead letters and timeouts.
     ///   - clock: Sleeps for backoff and time budgets; tests inject one that does not wait.
     ///   - random: Returns values in `0 ..< 1` for jitter; tests inject a fixed sequence.
     package init(
         handlers: any DeliveryHandlers,
-        journal: Journal?,
+        store journal: (any DeliveryStore)?,
         configuration: DispatcherConfiguration = DispatcherConfiguration(),
         metrics: Metrics? = nil,
         clock: any DispatcherClock = ContinuousDispatcherClock(),
@@ -557,7 +557,7 @@ package final class Dispatcher: Sendable {
     }
 
     /// Appends a progress record and asks for it to be synced soon; counts failures.
-    private func journalWrite(_ write: (Journal) throws -> Void) {
+    private func journalWrite(_ write: (any DeliveryStore) throws -> Void) {
         guard let journal else { return }
         do {
             try write(journal)
@@ -634,7 +634,7 @@ package final class Dispatcher: Sendable {
         guard let journal else { return }
         await onIOQueue {
             do {
-                try journal.syncStateRecords()
+                try journal.commitProgress()
             } catch {
                 // Counted by the journal as a failed sync; lost progress records are re-appended.
             }

@@ -44,7 +44,7 @@ public final class Journal: Sendable {
     public let recoveryReport: RecoveryReport
 
     let fileSystem: any FileSystem
-    let now: @Sendable () -> Date
+    package let now: @Sendable () -> Date
     let metrics: Metrics?
     private let droppedHeaderNames: Set<Headers.CanonicalName>
     let state: Locked<JournalState>

@@ -30,7 +30,10 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     // contract); `loop` is set once before the loop starts; everything else is immutable or
     // thread-safe (Journal, Dispatcher, Metrics).
 
-    let journal: Journal?
+    /// Where deliveries are kept (the file journal), or `nil` in memory mode.
+    let store: (any DeliveryStore)?
+    /// The store, when it is the file journal.
+    var journal: Journal? { store as? Journal }
     private let dispatcher: Dispatcher
     private let mode: AcknowledgementMode
     private let deduplicates: Bool
@@ -63,7 +66,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
         self.metrics = metrics
         self.observer = observer
         if mode == .inMemory {
-            journal = nil
+            store = nil
         } else {
             var journalConfiguration = configuration.journal
             journalConfiguration.droppedHeaderNames += receiver.authentication.secretHeaderNames
@@ -74,11 +77,11 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
             )
             let report = journal.recoveryReport
             if !report.isClean { observer(.warning("journal recovery: \(report)")) }
-            self.journal = journal
+            store = journal
         }
         dispatcher = Dispatcher(
             handlers: ReceiverHandlers(receiver: receiver),
-            journal: journal,
+            store: store,
             configuration: configuration.dispatcher,
             metrics: metrics
         )
@@ -112,7 +115,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     /// Stops the handlers (cancelling those still running after `gracePeriod`) and closes the journal.
     func shutdown(gracePeriod: Duration) async {
         await dispatcher.shutdown(gracePeriod: gracePeriod)
-        try? journal?.close()
+        try? store?.close()
     }
 
     // MARK: - DeliverySink
@@ -139,7 +142,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
             body: event.body,
             receivedAt: event.receivedAt
         )
-        guard let journal else {
+        guard let store else {
             // The journal drops these itself (they are in its droppedHeaderNames); without one:
             delivery.headers.removeAll(namedAnyOf: secretHeaderNames)
             // Handed to the dispatcher at the end of the loop turn, all at once: one wake-up of
@@ -150,11 +153,12 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
         }
         let result: Journal.AppendResult
         do {
-            result = try journal.append(
+            result = try store.append(
                 delivery,
                 kind: event.kind.rawValue,
                 deduplicationKey: deduplicates ? Self.deduplicationKey(kind: event.kind, body: event.body) : nil,
-                acknowledgement: mode
+                acknowledgement: mode,
+                deadLetterReason: nil
             )
         } catch {
             if let warning = appendFailures.report(
@@ -162,7 +166,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
             ) {
                 observer(.warning(warning))
             }
-            if let error = error as? JournalError, error.code == .full { makeRoom(in: journal) }
+            if let error = error as? JournalError, error.code == .full { makeRoom(in: store) }
             return .respond(Self.unavailable, deliveryID: nil, duplicate: false)
         }
         switch result {
@@ -180,11 +184,11 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
 
     /// A full journal: retention now, off the loop thread (at 90 % of the bound it also removes
     /// delivered deliveries younger than their retention period), at most one run at a time.
-    private func makeRoom(in journal: Journal) {
+    private func makeRoom(in store: any DeliveryStore) {
         guard !retentionRunning.exchange(true, ordering: .acquiringAndReleasing) else { return }
         DispatchQueue.global().async {
             do {
-                let report = try journal.applyRetention()
+                let report = try store.applyRetention()
                 self.observer(.warning("journal full: retention freed \(report.bytesFreed) bytes"))
             } catch {
                 self.observer(.warning("journal full, and retention failed: \(error)"))
@@ -194,9 +198,15 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     }
 
     func keepDeadLetter(_ delivery: Delivery, kind: EventKind, reason: String) -> Bool {
-        guard let journal else { return true }
+        guard let store else { return true }
         do {
-            _ = try journal.append(delivery, kind: kind.rawValue, deadLetterReason: reason)
+            _ = try store.append(
+                delivery,
+                kind: kind.rawValue,
+                deduplicationKey: nil,
+                acknowledgement: .durable,
+                deadLetterReason: reason
+            )
             return true
         } catch {
             observer(.warning("journal append of a dead letter failed: \(error)"))
@@ -205,7 +215,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
     }
 
     func commit() -> WebhookResponse? {
-        guard let journal else {
+        guard let store else {
             dispatcher.enqueue(contentsOf: undispatched.map { ($0.record, $0.event) })
             undispatched.removeAll(keepingCapacity: true)
             return nil
@@ -213,7 +223,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
         let batch = uncommitted
         uncommitted.removeAll(keepingCapacity: true)
         do {
-            try journal.sync()
+            try store.commit()
         } catch {
             if let warning = syncFailures.report("journal sync failed, answering 503: \(error)") {
                 observer(.warning(warning))

@@ -1,0 +1,99 @@
+package import PromptEvents
+
+#if canImport(FoundationEssentials)
+package import FoundationEssentials
+#else
+package import Foundation
+#endif
+
+/// What the pipeline and the dispatcher need of a durable store of deliveries: the seam every
+/// store plugs into without the pipeline changing.
+///
+/// Conformers: ``Journal`` (append-only files on this machine) and ``InMemoryDeliveryStore``
+/// (the same contract in memory, for tests and as the reference). A store shared by several
+/// instances (PostgreSQL) conforms the same way. `Tests/PromptEventsServerTests/
+/// DeliveryStoreConformanceTests.swift` runs one suite against every conformer.
+///
+/// The contract, in the order a delivery meets it:
+///
+/// 1. **Admission** (the event loop thread). ``append(_:kind:deduplicationKey:acknowledgement:deadLetterReason:)``
+///    gives the delivery the next id (ids only increase) or reports the delivery it
+///    duplicates; nothing is durable until ``commit()`` returns, and nobody hears 2xx before.
+///    One commit covers every append before it (group commit).
+/// 2. **Dispatch.** ``pendingEntries()`` at start; ``handlerProgress(for:)`` before running a
+///    delivery's handlers; ``recordAttempt(deliveryID:progress:)`` after each attempt and
+///    ``recordFinished(deliveryID:outcome:)`` once every handler finished (both buffered until
+///    ``commitProgress()``). With ``AcknowledgementMode/afterHandlers`` a key is remembered for
+///    de-duplication only once its delivery is done.
+/// 3. **Operations.** ``requeue(ids:)`` (replay), ``entries(matching:)`` (inspection),
+///    ``applyRetention()``, ``close()``.
+package protocol DeliveryStore: AnyObject, Sendable {
+    /// Appends a delivery without committing it, or reports the delivery it duplicates.
+    ///
+    /// - Parameters:
+    ///   - delivery: The authenticated request; its body is stored byte for byte, without the
+    ///     store's dropped (secret) headers.
+    ///   - kind: The event kind, for example `message/added`.
+    ///   - deduplicationKey: At most 64 bytes, or `nil` to skip de-duplication.
+    ///   - acknowledgement: ``AcknowledgementMode/durable`` remembers the key at once,
+    ///     ``AcknowledgementMode/afterHandlers`` once every handler succeeded.
+    ///   - deadLetterReason: When set, the delivery is stored straight into the dead letters.
+    /// - Returns: The record appended, or the id of the delivery this one duplicates.
+    /// - Throws: ``JournalError``: ``JournalError/Code/full`` at the store's size bound (the
+    ///   listener then answers 503 and runs retention), ``JournalError/Code/invalidArgument``,
+    ///   ``JournalError/Code/closed``, or the store's own I/O errors.
+    func append(
+        _ delivery: Delivery,
+        kind: String,
+        deduplicationKey: [UInt8]?,
+        acknowledgement: AcknowledgementMode,
+        deadLetterReason: String?
+    ) throws -> Journal.AppendResult
+
+    /// Makes every append so far durable.
+    func commit() throws
+
+    /// Every pending delivery with its handler progress, in id order.
+    func pendingEntries() throws -> [JournalEntry]
+
+    /// The progress of each handler of a delivery, or `nil` when the store does not hold it.
+    func handlerProgress(for deliveryID: UInt64) -> [String: HandlerProgress]?
+
+    /// Records the outcome of one handler attempt (buffered until ``commitProgress()``).
+    func recordAttempt(deliveryID: UInt64, progress: HandlerProgress) throws
+
+    /// Records that every handler of a delivery finished: done or dead-lettered.
+    func recordFinished(deliveryID: UInt64, outcome: JournalRecord.State) throws
+
+    /// Makes the recorded attempts and outcomes durable.
+    func commitProgress() throws
+
+    /// Runs finished deliveries again: their progress is cleared and they are pending again.
+    ///
+    /// - Returns: The records requeued, in id order (pending and unknown ids are skipped).
+    func requeue(ids: [UInt64]) throws -> [JournalRecord]
+
+    /// The deliveries matching `query`, in id order.
+    func entries(matching query: JournalQuery) throws -> [JournalEntry]
+
+    /// Removes finished deliveries older than their retention period.
+    func applyRetention() throws -> RetentionReport
+
+    /// Commits what is outstanding and releases the store; later calls throw.
+    func close() throws
+
+    /// The store's clock (retention, de-duplication windows, progress times).
+    var now: @Sendable () -> Date { get }
+}
+
+extension Journal: DeliveryStore {
+    /// ``sync()``: one `fdatasync` for every append since the last one.
+    package func commit() throws {
+        try sync()
+    }
+
+    /// ``syncStateRecords()``.
+    package func commitProgress() throws {
+        try syncStateRecords()
+    }
+}
