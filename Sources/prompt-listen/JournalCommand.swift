@@ -106,7 +106,7 @@ enum JournalCommand {
                     journal,
                     query: query,
                     limit: try arguments.value("limit").map { text throws(UsageError) in
-                        try ServeCommand.integer(text, "--limit", in: 1...Int.max)
+                        try parseInteger(text, "--limit", in: 1...Int.max)
                     }
                 )
             case "show":

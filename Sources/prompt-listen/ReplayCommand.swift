@@ -42,7 +42,7 @@ enum ReplayCommand {
 
     static func options(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) -> Options {
         var serve = try ServeCommand.options(arguments, environment: environment)
-        if arguments.value("max-attempts") == nil { serve.maxAttempts = 1 }
+        if arguments.value("max-attempts") == nil { serve.configuration.dispatcher.retryPolicy.maximumAttempts = 1 }
         let target: HTTPURL?
         do {
             target = try arguments.value("to").map { text throws(HTTPClientError) in try HTTPURL(text) }
@@ -67,7 +67,7 @@ enum ReplayCommand {
             let ids = try journal.entries(matching: options.query).map(\.id)
             let receiver = ServeCommand.makeReceiver(options.serve, log: log)
             var configuration = DispatcherConfiguration()
-            configuration.retryPolicy.maximumAttempts = options.serve.maxAttempts
+            configuration.retryPolicy = options.serve.configuration.dispatcher.retryPolicy
             configuration.handlerTimeout = options.serve.execTimeout + .seconds(5)
             let dispatcher = Dispatcher(
                 handlers: ReceiverHandlers(receiver: receiver),

@@ -12,54 +12,7 @@ enum ServeCommand {
     static let spec = CommandSpec(
         name: "serve",
         abstract: "Listen for Prompt.io events and act on each one.",
-        options: [
-            OptionSpec(name: "host", value: "HOST", help: "Address to bind (default: 127.0.0.1)."),
-            OptionSpec(name: "port", value: "PORT", help: "Port to bind, 0 for any (default: $PORT or 8080)."),
-            OptionSpec(name: "base-path", value: "PATH", help: "Path below which events arrive (default: /)."),
-            OptionSpec(name: "output", value: "MODE", help: "pretty, json or quiet (default: pretty on a terminal)."),
-            OptionSpec(
-                name: "exec",
-                value: "KIND=COMMAND",
-                help: "Run COMMAND for each KIND event ('*' for all).",
-                repeatable: true
-            ),
-            OptionSpec(name: "exec-timeout", value: "SECONDS", help: "Kill a command running longer (default: 30)."),
-            OptionSpec(
-                name: "forward-to",
-                value: "URL",
-                help: "Re-POST each event's exact bytes to an http:// URL.",
-                repeatable: true
-            ),
-            OptionSpec(name: "journal", value: "DIR", help: "Journal directory (default: .prompt-listen/journal)."),
-            OptionSpec(name: "no-journal", value: nil, help: "Keep nothing on disk (same as --ack memory)."),
-            OptionSpec(name: "ack", value: "MODE", help: "durable (default), after-handlers or memory."),
-            OptionSpec(
-                name: "dedup-window",
-                value: "SECONDS",
-                help: "Remember delivered bodies this long; 0 disables (default: 86400)."
-            ),
-            OptionSpec(
-                name: "keep-delivered",
-                value: "SECONDS",
-                help: "Keep delivered events in the journal this long (default: 86400)."
-            ),
-            OptionSpec(
-                name: "max-attempts",
-                value: "N",
-                help: "Attempts per handler before dead-lettering (default: 5)."
-            ),
-            OptionSpec(name: "concurrency", value: "N", help: "Handlers running at once (default: 16)."),
-            OptionSpec(name: "max-body", value: "BYTES", help: "Largest accepted body (default: 1048576)."),
-            OptionSpec(name: "max-connections", value: "N", help: "Connections served at once (default: 10000)."),
-            OptionSpec(name: "head-timeout", value: "SECONDS", help: "Time to receive a request head (default: 10)."),
-            OptionSpec(name: "idle-timeout", value: "SECONDS", help: "Idle keep-alive time (default: 60)."),
-            OptionSpec(
-                name: "metrics-port",
-                value: "PORT",
-                help: "Serve /metrics on 127.0.0.1:PORT instead of the main port."
-            ),
-            OptionSpec(name: "log-format", value: "FORMAT", help: "text (default) or json, on stderr."),
-        ] + AuthenticationOptions.specs,
+        options: declarations.map(\.spec) + AuthenticationOptions.specs,
         discussion: """
             Prints each event (pretty on a terminal, one JSON object per line otherwise) unless
             --output quiet. --exec runs COMMAND with /bin/sh -c, the raw body on stdin and
@@ -80,133 +33,197 @@ enum ServeCommand {
         case pretty, json, quiet
     }
 
+    /// What `serve` is told. The listener's settings live in `configuration`, whose defaults are
+    /// the library's except where `prompt-listen` chooses its own (``Options/init()``).
     struct Options {
-        var host = "127.0.0.1"
-        var port = 8080
+        var configuration = WebhookListener.Configuration()
         var basePath = "/"
         var output: Output = .pretty
         var color = false
         var execs: [(kind: EventKind?, command: String)] = []
         var execTimeout: Duration = .seconds(30)
         var forwards: [HTTPURL] = []
-        var journalDirectory = ".prompt-listen/journal"
-        var acknowledgement: AcknowledgementMode = .durable
-        var maxAttempts = 5
-        var deduplicationWindow: Duration = .seconds(86_400)
-        var keepDelivered: Duration = .seconds(86_400)
-        var concurrency = 16
-        var maxBody = 1024 * 1024
-        var maxConnections = 10_000
-        var headTimeout: Duration = .seconds(10)
-        var idleTimeout: Duration = .seconds(60)
-        var metricsPort: Int?
         var logFormat: LogFormat = .text
         var authentication = Authentication()
         var warnings: [String] = []
+
+        /// The defaults; `--help` renders each option's from here.
+        init() {
+            // Fewer attempts than the library's 10: a command-line user watches the outcome.
+            configuration.dispatcher.retryPolicy.maximumAttempts = 5
+        }
+    }
+
+    /// Every `serve` option, declared once: name, help, default (rendered from ``Options``), and
+    /// where its value goes. `replay` reuses some of them by name.
+    static var declarations: [OptionDeclaration<Options>] {
+        let defaults = Options()
+        typealias Declaration = OptionDeclaration<Options>
+        return [
+            .text("host", "HOST", help: "Address to bind", \.configuration.host, defaults: defaults),
+            Declaration(
+                "port",
+                "PORT",
+                help: Declaration.withDefault("Port to bind, 0 for any", "$PORT or \(defaults.configuration.port)"),
+                environment: "PORT"
+            ) { options, value in
+                options.configuration.port = try parseInteger(value, "--port", in: 0...65535)
+            },
+            Declaration(
+                "base-path",
+                "PATH",
+                help: Declaration.withDefault("Path below which events arrive", defaults.basePath)
+            ) { options, value in
+                guard value.hasPrefix("/") else { throw UsageError(message: "--base-path must start with '/'.") }
+                options.basePath = value
+            },
+            .choice(
+                "output",
+                "MODE",
+                help: "pretty, json or quiet (default: pretty on a terminal).",
+                \.output,
+                ["pretty": .pretty, "json": .json, "quiet": .quiet]
+            ),
+            Declaration(
+                "exec",
+                "KIND=COMMAND",
+                help: "Run COMMAND for each KIND event ('*' for all).",
+                repeatable: true
+            ) { options, exec in
+                guard let equals = exec.firstIndex(of: "="), equals != exec.startIndex,
+                    !exec[exec.index(after: equals)...].isEmpty
+                else {
+                    throw UsageError(message: "--exec must be KIND=COMMAND, for example 'customer/optOut=./remove.sh'.")
+                }
+                let kind = String(exec[..<equals])
+                options.execs.append((kind == "*" ? nil : EventKind(kind), String(exec[exec.index(after: equals)...])))
+            },
+            .seconds(
+                "exec-timeout",
+                help: "Kill a command running longer",
+                \.execTimeout,
+                in: 1...86_400,
+                defaults: defaults
+            ),
+            Declaration(
+                "forward-to",
+                "URL",
+                help: "Re-POST each event's exact bytes to an http:// URL.",
+                repeatable: true
+            ) { options, url in
+                do throws(HTTPClientError) {
+                    options.forwards.append(try HTTPURL(url))
+                } catch {
+                    throw UsageError(message: "--forward-to: \(error.message)")
+                }
+            },
+            .text("journal", "DIR", help: "Journal directory", \.configuration.journalDirectory, defaults: defaults),
+            Declaration("no-journal", nil, help: "Keep nothing on disk (same as --ack memory).") { options, _ in
+                options.configuration.acknowledgement = .inMemory
+            },
+            .choice(
+                "ack",
+                "MODE",
+                help: "durable (default), after-handlers or memory.",
+                \.configuration.acknowledgement,
+                ["durable": .durable, "after-handlers": .afterHandlers, "memory": .inMemory]
+            ),
+            .seconds(
+                "dedup-window",
+                help: "Remember delivered bodies this long; 0 disables",
+                \.configuration.journal.deduplicationWindow,
+                in: 0...(365 * 86_400),
+                defaults: defaults
+            ),
+            .seconds(
+                "keep-delivered",
+                help: "Keep delivered events in the journal this long",
+                \.configuration.journal.completedRetention,
+                in: 0...(365 * 86_400),
+                defaults: defaults
+            ),
+            .integer(
+                "max-attempts",
+                "N",
+                help: "Attempts per handler before dead-lettering",
+                \.configuration.dispatcher.retryPolicy.maximumAttempts,
+                in: 1...1000,
+                defaults: defaults
+            ),
+            .integer(
+                "concurrency",
+                "N",
+                help: "Handlers running at once",
+                \.configuration.dispatcher.maximumConcurrentHandlers,
+                in: 1...10_000,
+                defaults: defaults
+            ),
+            .integer(
+                "max-body",
+                "BYTES",
+                help: "Largest accepted body",
+                \.configuration.limits.maxBodyBytes,
+                in: 0...(1 << 30),
+                defaults: defaults
+            ),
+            .integer(
+                "max-connections",
+                "N",
+                help: "Connections served at once",
+                \.configuration.maxConnections,
+                in: 1...1_000_000,
+                defaults: defaults
+            ),
+            .seconds(
+                "head-timeout",
+                help: "Time to receive a request head",
+                \.configuration.headTimeout,
+                in: 1...3600,
+                defaults: defaults
+            ),
+            .seconds(
+                "idle-timeout",
+                help: "Idle keep-alive time",
+                \.configuration.idleTimeout,
+                in: 1...86_400,
+                defaults: defaults
+            ),
+            Declaration(
+                "metrics-port",
+                "PORT",
+                help: "Serve /metrics on 127.0.0.1:PORT instead of the main port."
+            ) { options, value in
+                options.configuration.metricsPort = try parseInteger(value, "--metrics-port", in: 0...65535)
+            },
+            .choice(
+                "log-format",
+                "FORMAT",
+                help: "text (default) or json, on stderr.",
+                \.logFormat,
+                [
+                    "text": .text, "json": .json,
+                ]
+            ),
+        ]
     }
 
     static func options(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) -> Options {
         guard arguments.positionals.isEmpty else {
             throw UsageError(message: "Unexpected argument '\(arguments.positionals[0])'.")
         }
+        if arguments.flag("no-journal"), let ack = arguments.value("ack"), ack != "memory" {
+            throw UsageError(message: "--no-journal cannot be combined with --ack \(ack).")
+        }
         var options = Options()
-        options.host = arguments.value("host") ?? options.host
-        if let port = arguments.value("port") ?? environment["PORT"] {
-            options.port = try integer(port, "--port", in: 0...65535)
-        }
-        options.basePath = arguments.value("base-path") ?? "/"
-        guard options.basePath.hasPrefix("/") else { throw UsageError(message: "--base-path must start with '/'.") }
         let interactive = isatty(STDOUT_FILENO) == 1
-        if let output = arguments.value("output") {
-            guard let parsed = Output(rawValue: output) else {
-                throw UsageError(message: "--output must be pretty, json or quiet; got '\(output)'.")
-            }
-            options.output = parsed
-        } else {
-            options.output = interactive ? .pretty : .json
-        }
+        options.output = interactive ? .pretty : .json
         options.color = interactive && environment["NO_COLOR"].map(\.isEmpty) ?? true
-        for exec in arguments.all("exec") {
-            guard let equals = exec.firstIndex(of: "="), equals != exec.startIndex,
-                !exec[exec.index(after: equals)...].isEmpty
-            else {
-                throw UsageError(message: "--exec must be KIND=COMMAND, for example 'customer/optOut=./remove.sh'.")
-            }
-            let kind = String(exec[..<equals])
-            options.execs.append((kind == "*" ? nil : EventKind(kind), String(exec[exec.index(after: equals)...])))
-        }
-        if let seconds = arguments.value("exec-timeout") {
-            options.execTimeout = .seconds(try integer(seconds, "--exec-timeout", in: 1...86_400))
-        }
-        for url in arguments.all("forward-to") {
-            do {
-                options.forwards.append(try HTTPURL(url))
-            } catch {
-                throw UsageError(message: "--forward-to: \(error.message)")
-            }
-        }
-        options.journalDirectory = arguments.value("journal") ?? options.journalDirectory
-        if let ack = arguments.value("ack") {
-            switch ack {
-            case "durable": options.acknowledgement = .durable
-            case "after-handlers": options.acknowledgement = .afterHandlers
-            case "memory": options.acknowledgement = .inMemory
-            default: throw UsageError(message: "--ack must be durable, after-handlers or memory; got '\(ack)'.")
-            }
-        }
-        if arguments.flag("no-journal") {
-            if let ack = arguments.value("ack"), ack != "memory" {
-                throw UsageError(message: "--no-journal cannot be combined with --ack \(ack).")
-            }
-            options.acknowledgement = .inMemory
-        }
-        if let value = arguments.value("dedup-window") {
-            options.deduplicationWindow = .seconds(try integer(value, "--dedup-window", in: 0...(365 * 86_400)))
-        }
-        if let value = arguments.value("keep-delivered") {
-            options.keepDelivered = .seconds(try integer(value, "--keep-delivered", in: 0...(365 * 86_400)))
-        }
-        if let value = arguments.value("max-attempts") {
-            options.maxAttempts = try integer(value, "--max-attempts", in: 1...1000)
-        }
-        if let value = arguments.value("concurrency") {
-            options.concurrency = try integer(value, "--concurrency", in: 1...10_000)
-        }
-        if let value = arguments.value("max-body") {
-            options.maxBody = try integer(value, "--max-body", in: 0...(1 << 30))
-        }
-        if let value = arguments.value("max-connections") {
-            options.maxConnections = try integer(value, "--max-connections", in: 1...1_000_000)
-        }
-        if let value = arguments.value("head-timeout") {
-            options.headTimeout = .seconds(try integer(value, "--head-timeout", in: 1...3600))
-        }
-        if let value = arguments.value("idle-timeout") {
-            options.idleTimeout = .seconds(try integer(value, "--idle-timeout", in: 1...86_400))
-        }
-        if let value = arguments.value("metrics-port") {
-            options.metricsPort = try integer(value, "--metrics-port", in: 0...65535)
-        }
-        if let format = arguments.value("log-format") {
-            guard let parsed = LogFormat(rawValue: format) else {
-                throw UsageError(message: "--log-format must be text or json; got '\(format)'.")
-            }
-            options.logFormat = parsed
-        }
+        try OptionDeclaration.apply(declarations, arguments, environment: environment, to: &options)
         (options.authentication, options.warnings) = try AuthenticationOptions.build(
             from: arguments,
             environment: environment
         )
         return options
-    }
-
-    static func integer(_ text: String, _ name: String, in range: ClosedRange<Int>) throws(UsageError) -> Int {
-        guard let value = Int(text), range.contains(value) else {
-            throw UsageError(
-                message: "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound); got '\(text)'."
-            )
-        }
-        return value
     }
 
     // MARK: - Running
@@ -221,21 +238,8 @@ enum ServeCommand {
             )
         }
         let receiver = makeReceiver(options, log: log)
-        var configuration = WebhookListener.Configuration(
-            host: options.host,
-            port: options.port,
-            journalDirectory: options.journalDirectory
-        )
-        configuration.acknowledgement = options.acknowledgement
-        configuration.limits.maxBodyBytes = options.maxBody
-        configuration.maxConnections = options.maxConnections
-        configuration.headTimeout = options.headTimeout
-        configuration.idleTimeout = options.idleTimeout
-        configuration.metricsPort = options.metricsPort
-        configuration.journal.deduplicationWindow = options.deduplicationWindow
-        configuration.journal.completedRetention = options.keepDelivered
-        configuration.dispatcher.retryPolicy.maximumAttempts = options.maxAttempts
-        configuration.dispatcher.maximumConcurrentHandlers = options.concurrency
+        var configuration = options.configuration
+        // A command's own timeout kills it first; the handler's budget is the backstop.
         configuration.dispatcher.handlerTimeout = options.execTimeout + .seconds(5)
         raiseFileDescriptorLimit()
         let listener: WebhookListener

@@ -12,20 +12,20 @@ import Testing
 
     @Test func defaultsAreSafe() throws {
         let options = try serve([])
-        #expect(options.host == "127.0.0.1")
-        #expect(options.port == 8080)
+        #expect(options.configuration.host == "127.0.0.1")
+        #expect(options.configuration.port == 8080)
         #expect(options.basePath == "/")
-        #expect(options.acknowledgement == .durable)
-        #expect(options.journalDirectory == ".prompt-listen/journal")
+        #expect(options.configuration.acknowledgement == .durable)
+        #expect(options.configuration.journalDirectory == ".prompt-listen/journal")
         #expect(options.authentication.isOpen)
-        #expect(options.keepDelivered == .seconds(86_400))
-        #expect(try serve(["--keep-delivered", "3600"]).keepDelivered == .seconds(3600))
+        #expect(options.configuration.journal.completedRetention == .seconds(86_400))
+        #expect(try serve(["--keep-delivered", "3600"]).configuration.journal.completedRetention == .seconds(3600))
     }
 
     @Test func portComesFromTheEnvironmentUnlessGiven() throws {
-        #expect(try serve([], environment: ["PORT": "9000"]).port == 9000)
-        #expect(try serve(["--port", "9001"], environment: ["PORT": "9000"]).port == 9001)
-        #expect(try serve(["--port=0"]).port == 0)
+        #expect(try serve([], environment: ["PORT": "9000"]).configuration.port == 9000)
+        #expect(try serve(["--port", "9001"], environment: ["PORT": "9000"]).configuration.port == 9001)
+        #expect(try serve(["--port=0"]).configuration.port == 0)
     }
 
     @Test func authenticationComesFromFlagsEnvironmentAndBoth() throws {
