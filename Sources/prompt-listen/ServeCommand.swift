@@ -33,8 +33,10 @@ enum ServeCommand {
         case pretty, json, quiet
     }
 
-    /// What `serve` is told. The listener's settings live in `configuration`, whose defaults are
-    /// the library's except where `prompt-listen` chooses its own (``Options/init()``).
+    /// What `serve` is told.
+    ///
+    /// The listener's settings live in `configuration`, whose defaults are the library's except
+    /// where `prompt-listen` chooses its own (``Options/init()``).
     struct Options {
         var configuration = WebhookListener.Configuration()
         var basePath = "/"
@@ -54,8 +56,10 @@ enum ServeCommand {
         }
     }
 
-    /// Every `serve` option, declared once: name, help, default (rendered from ``Options``), and
-    /// where its value goes. `replay` reuses some of them by name.
+    /// Every `serve` option, declared once.
+    ///
+    /// Each has its name, help, default (rendered from ``Options``) and where its value goes;
+    /// `replay` reuses some of them by name.
     static var declarations: [OptionDeclaration<Options>] {
         let defaults = Options()
         typealias Declaration = OptionDeclaration<Options>
