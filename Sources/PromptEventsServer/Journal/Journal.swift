@@ -226,14 +226,12 @@ public final class Journal: Sendable {
         acknowledgement: AcknowledgementMode = .durable,
         deadLetterReason: String? = nil
     ) throws -> AppendResult {
-        if let key = deduplicationKey, key.count > DeduplicationIndex.maximumKeyLength {
-            throw JournalError(.invalidArgument, "a de-duplication key has at most 64 bytes, not \(key.count)")
-        }
-        guard acknowledgement != .inMemory else {
-            throw JournalError(.invalidArgument, "deliveries acknowledged in memory are not journaled")
-        }
-        var stored = delivery
-        stored.headers.removeAll(namedAnyOf: droppedHeaderNames)
+        let stored = try DeliveryStoreArguments.check(
+            delivery,
+            deduplicationKey: deduplicationKey,
+            acknowledgement: acknowledgement,
+            droppingHeadersNamed: droppedHeaderNames
+        )
         let current = now()
         return try state.withLock { (state) throws(JournalError) -> AppendResult in
             try checkWritable(state)

@@ -97,3 +97,25 @@ extension Journal: DeliveryStore {
         try syncStateRecords()
     }
 }
+
+/// The checks every store makes of an append, in one place.
+enum DeliveryStoreArguments {
+    /// Refuses a key longer than 64 bytes and in-memory acknowledgement; returns the delivery
+    /// as it is stored, without the dropped (secret) headers.
+    static func check(
+        _ delivery: Delivery,
+        deduplicationKey: [UInt8]?,
+        acknowledgement: AcknowledgementMode,
+        droppingHeadersNamed dropped: Set<Headers.CanonicalName>
+    ) throws(JournalError) -> Delivery {
+        if let key = deduplicationKey, key.count > DeduplicationIndex.maximumKeyLength {
+            throw JournalError(.invalidArgument, "a de-duplication key has at most 64 bytes, not \(key.count)")
+        }
+        guard acknowledgement != .inMemory else {
+            throw JournalError(.invalidArgument, "deliveries acknowledged in memory are not stored")
+        }
+        var stored = delivery
+        stored.headers.removeAll(namedAnyOf: dropped)
+        return stored
+    }
+}

@@ -60,14 +60,12 @@ package final class InMemoryDeliveryStore: DeliveryStore {
         acknowledgement: AcknowledgementMode,
         deadLetterReason: String?
     ) throws -> Journal.AppendResult {
-        if let key = deduplicationKey, key.count > DeduplicationIndex.maximumKeyLength {
-            throw JournalError(.invalidArgument, "a de-duplication key has at most 64 bytes, not \(key.count)")
-        }
-        guard acknowledgement != .inMemory else {
-            throw JournalError(.invalidArgument, "deliveries acknowledged in memory are not stored")
-        }
-        var stored = delivery
-        stored.headers.removeAll(namedAnyOf: droppedHeaderNames)
+        let stored = try DeliveryStoreArguments.check(
+            delivery,
+            deduplicationKey: deduplicationKey,
+            acknowledgement: acknowledgement,
+            droppingHeadersNamed: droppedHeaderNames
+        )
         let current = now()
         let size = stored.body.count + stored.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
         return try state.withLock { (state) throws(JournalError) -> Journal.AppendResult in
