@@ -42,7 +42,7 @@ sources() {
     json) echo "$library" Fuzz/JSON.swift ;;
     signature) echo "$library" Fuzz/Signature.swift ;;
     journal)
-        echo "$library" Sources/PromptEventsServer/Journal/*.swift Sources/PromptEventsServer/Metrics/*.swift \
+        echo "$library" Sources/PromptEventsServer/Journal/*.swift Sources/PromptEventsServer/Store/*.swift Sources/PromptEventsServer/Metrics/*.swift \
             Sources/PromptEventsServer/Dispatch/AcknowledgementMode.swift Fuzz/JournalRecoveryTarget.swift
         ;;
     *) die "unknown target '$1' (targets: ${TARGETS[*]}, all)" ;;
