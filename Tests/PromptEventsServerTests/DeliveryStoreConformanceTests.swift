@@ -6,8 +6,9 @@ import Testing
 
 /// One contract, every conformer.
 ///
-/// What the pipeline and the dispatcher rely on of a `DeliveryStore`. A new store (PostgreSQL)
-/// joins `StoreKind` and must pass all of it.
+/// What the pipeline and the dispatcher rely on of a `DeliveryStore`, run against each conformer
+/// this package has (the file journal and the in-memory store); a new conformer joins `StoreKind`
+/// and must pass all of it. No test here needs an external server.
 @Suite struct DeliveryStoreConformanceTests {
     enum StoreKind: String, CaseIterable, Sendable {
         case fileJournal, inMemory
