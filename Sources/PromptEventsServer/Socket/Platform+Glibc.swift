@@ -122,6 +122,33 @@ enum Socket {
         return fd
     }
 
+    /// Starts a non-blocking connect to a Unix-domain stream socket.
+    static func connect(unixPath path: String) throws(SystemCallError) -> Int32 {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard bytes.count < capacity else { throw SystemCallError(call: "connect(\(path))", errno: ENAMETOOLONG) }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let fd = try systemCall("socket") {
+            socket(AF_UNIX, cpe_sock_stream() | cpe_sock_nonblock() | cpe_sock_cloexec(), 0)
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        if result < 0, errno != EINPROGRESS, errno != EINTR, errno != EAGAIN {
+            let code = errno
+            Glibc.close(fd)
+            throw SystemCallError(call: "connect(\(path))", errno: code)
+        }
+        return fd
+    }
+
     /// The pending error of a socket, after a non-blocking connect completes.
     static func pendingError(_ fd: Int32) -> Int32 {
         var code: Int32 = 0
