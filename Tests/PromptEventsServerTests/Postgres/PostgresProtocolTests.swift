@@ -6,8 +6,8 @@ import Testing
 /// The sans-IO protocol layer: exact bytes out, messages in from any split of the stream.
 @Suite struct PostgresProtocolTests {
     /// A backend message: type, length (counting itself), payload.
-    static func message(_ type: Character, _ payload: [UInt8]) -> [UInt8] {
-        var bytes = [type.asciiValue!]
+    static func message(_ type: Unicode.Scalar, _ payload: [UInt8]) -> [UInt8] {
+        var bytes = [UInt8(ascii: type)]
         bytes.appendInt32(Int32(payload.count + 4))
         return bytes + payload
     }
