@@ -70,14 +70,30 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
         } else {
             var journalConfiguration = configuration.journal
             journalConfiguration.droppedHeaderNames += receiver.authentication.secretHeaderNames
-            let journal = try Journal.open(
-                at: configuration.journalDirectory,
-                configuration: journalConfiguration,
-                metrics: metrics
-            )
-            let report = journal.recoveryReport
-            if !report.isClean { observer(.warning("journal recovery: \(report)")) }
-            store = journal
+            switch configuration.store {
+            case .journal:
+                let journal = try Journal.open(
+                    at: configuration.journalDirectory,
+                    configuration: journalConfiguration,
+                    metrics: metrics
+                )
+                let report = journal.recoveryReport
+                if !report.isClean { observer(.warning("journal recovery: \(report)")) }
+                store = journal
+            case .postgres(let url, let schema):
+                var postgres = PostgresDeliveryStore.Configuration(url: url)
+                postgres.schema = schema
+                postgres.journal = journalConfiguration
+                if !url.isLoopbackOrPrivate {
+                    observer(
+                        .warning(
+                            "the PostgreSQL store \(url) is not on loopback or a private network, and this "
+                                + "connection is not encrypted: use a TLS tunnel (stunnel, pgbouncer)"
+                        )
+                    )
+                }
+                store = try PostgresDeliveryStore(configuration: postgres)
+            }
         }
         dispatcher = Dispatcher(
             handlers: ReceiverHandlers(receiver: receiver),

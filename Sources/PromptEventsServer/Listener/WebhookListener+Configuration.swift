@@ -70,12 +70,30 @@ extension WebhookListener {
         ///
         /// Default `.prompt-listen/journal` below the working directory.
         public var journalDirectory: String
+        /// Where durable deliveries are kept.
+        ///
+        /// Default ``StoreLocation/journal``, the file journal; ``StoreLocation/postgres(_:schema:)``
+        /// shares one store between several instances. Unused in ``AcknowledgementMode/inMemory``.
+        public var store: StoreLocation = .journal
         /// The journal's limits and retention; used unless the mode is ``AcknowledgementMode/inMemory``.
+        ///
+        /// With ``StoreLocation/postgres(_:schema:)``, its dropped headers, de-duplication window
+        /// and retention periods apply; its size bound does not.
         public var journal = Journal.Configuration()
         /// Handler concurrency, time budget and retries.
         public var dispatcher = DispatcherConfiguration()
         /// The monotonic clock, in nanoseconds; replace it in tests.
         public var clock: @Sendable () -> UInt64 = monotonicNanoseconds
+
+        /// Where durable deliveries are kept.
+        public enum StoreLocation: Sendable, Hashable {
+            /// The file journal in ``WebhookListener/Configuration/journalDirectory``, on this machine.
+            case journal
+            /// Tables in `schema` of a PostgreSQL database, shared by every instance given the same
+            /// URL and schema: de-duplication and delivery ids span them all. The schema is
+            /// created or migrated at start.
+            case postgres(PostgresURL, schema: String = "prompt_events")
+        }
 
         /// Creates a configuration.
         ///

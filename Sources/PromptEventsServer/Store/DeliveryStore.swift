@@ -27,6 +27,12 @@ package import Foundation
 ///    de-duplication only once its delivery is done.
 /// 3. **Operations.** ``requeue(ids:)`` (replay), ``entries(matching:)`` (inspection),
 ///    ``applyRetention()``, ``close()``.
+///
+/// Reads (``pendingEntries()``, ``entries(matching:)``, ``requeue(ids:)``) see every delivery
+/// committed and every progress record committed; a store on this machine may show more (the
+/// file journal shows appends before their `fdatasync`), a shared one does not (PostgreSQL shows
+/// other transactions' rows only once committed). Progress is recorded only for committed
+/// deliveries: the dispatcher hears of a delivery after its commit.
 package protocol DeliveryStore: AnyObject, Sendable {
     /// Appends a delivery without committing it, or reports the delivery it duplicates.
     ///
