@@ -256,6 +256,28 @@ import Testing
     }
 
     @Test(arguments: StoreKind.available)
+    func purgeRemovesFinishedDeliveriesOfTheGivenStatesOnly(_ kind: StoreKind) throws {
+        let subject = try Subject(kind)
+        let done = try subject.appendedID(#"{"n":1}"#)
+        let dead = try subject.appendedID(#"{"n":2}"#)
+        let pending = try subject.appendedID(#"{"n":3}"#)
+        try subject.store.commit()
+        try subject.store.recordFinished(deliveryID: done, outcome: .done)
+        try subject.store.recordFinished(deliveryID: dead, outcome: .deadLettered)
+        try subject.store.commitProgress()
+        #expect(throws: JournalError.self) {
+            try subject.store.purge(states: [.pending], finishedBefore: subject.clock.now().addingTimeInterval(1))
+        }
+        // Finished at the clock's time: not before it.
+        #expect(try subject.store.purge(states: [.done], finishedBefore: subject.clock.now()) == 0)
+        subject.clock.advance(by: 1)
+        #expect(try subject.store.purge(states: [.done], finishedBefore: subject.clock.now()) == 1)
+        #expect(try subject.store.entries(matching: JournalQuery()).map(\.id) == [dead, pending])
+        #expect(try subject.store.purge(states: [.done, .deadLettered], finishedBefore: subject.clock.now()) == 1)
+        #expect(try subject.store.entries(matching: JournalQuery()).map(\.id) == [pending])
+    }
+
+    @Test(arguments: StoreKind.available)
     func badArgumentsAndAClosedStoreAreRefused(_ kind: StoreKind) throws {
         let subject = try Subject(kind)
         #expect(throws: JournalError.self) { try subject.append("{}", key: String(repeating: "k", count: 65)) }

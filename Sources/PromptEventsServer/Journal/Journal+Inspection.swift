@@ -124,9 +124,7 @@ extension Journal {
     ///   ``JournalRecord/State/pending``.
     @discardableResult
     public func purge(states: Set<JournalRecord.State> = [.done, .deadLettered], finishedBefore: Date) throws -> Int {
-        guard !states.contains(.pending) else {
-            throw JournalError(.invalidArgument, "pending deliveries cannot be purged; only done or dead-lettered ones")
-        }
+        try DeliveryStoreArguments.checkPurge(states)
         let current = now()
         let count = try state.withLock { (state) throws(JournalError) -> Int in
             try checkWritableForMaintenance(state)

@@ -85,6 +85,17 @@ package protocol DeliveryStore: AnyObject, Sendable {
     /// Removes finished deliveries older than their retention period.
     func applyRetention() throws -> RetentionReport
 
+    /// Removes finished deliveries now, whatever their retention period (`journal purge`).
+    ///
+    /// De-duplication keys are kept until their window passes.
+    ///
+    /// - Parameters:
+    ///   - states: Which finished states to remove; ``JournalRecord/State/pending`` is refused.
+    ///   - finishedBefore: Only deliveries finished before this time.
+    /// - Returns: How many deliveries were removed.
+    /// - Throws: ``JournalError/Code/invalidArgument`` when `states` holds pending.
+    func purge(states: Set<JournalRecord.State>, finishedBefore: Date) throws -> Int
+
     /// Commits what is outstanding and releases the store; later calls throw.
     func close() throws
 
@@ -104,8 +115,15 @@ extension Journal: DeliveryStore {
     }
 }
 
-/// The checks every store makes of an append, in one place.
+/// The checks every store makes of its arguments, in one place.
 enum DeliveryStoreArguments {
+    /// Refuses to purge pending deliveries.
+    static func checkPurge(_ states: Set<JournalRecord.State>) throws(JournalError) {
+        guard !states.contains(.pending) else {
+            throw JournalError(.invalidArgument, "pending deliveries cannot be purged; only done or dead-lettered ones")
+        }
+    }
+
     /// Refuses a key longer than 64 bytes and in-memory acknowledgement; returns the delivery
     /// as it is stored, without the dropped (secret) headers.
     static func check(

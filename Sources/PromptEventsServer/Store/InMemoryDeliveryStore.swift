@@ -205,6 +205,21 @@ package final class InMemoryDeliveryStore: DeliveryStore {
         }
     }
 
+    package func purge(states: Set<JournalRecord.State>, finishedBefore: Date) throws -> Int {
+        try DeliveryStoreArguments.checkPurge(states)
+        return try state.withLock { (state) throws(JournalError) -> Int in
+            try Self.checkOpen(state)
+            let ids = state.deliveries.filter { _, stored in
+                states.contains(stored.state) && (stored.finishedAt ?? .distantFuture) < finishedBefore
+            }.keys
+            for id in ids {
+                state.totalSize -= state.deliveries[id]?.size ?? 0
+                state.deliveries[id] = nil
+            }
+            return ids.count
+        }
+    }
+
     package func close() throws {
         state.withLock { $0.isClosed = true }
     }

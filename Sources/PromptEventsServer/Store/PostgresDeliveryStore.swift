@@ -374,6 +374,19 @@ package final class PostgresDeliveryStore: DeliveryStore {
         return report
     }
 
+    package func purge(states: Set<JournalRecord.State>, finishedBefore: Date) throws -> Int {
+        try DeliveryStoreArguments.checkPurge(states)
+        try checkOpen()
+        try commitProgress()
+        let rows = try withOperations { connection in
+            try connection.rows(
+                statements.purge,
+                [.textArray(states.map(\.rawValue).sorted()), .timestamp(finishedBefore)]
+            )
+        }
+        return Int(try rows.first.orThrow("purge returned no row").int64(0))
+    }
+
     package func close() throws {
         guard !closed.withLock({ $0 }) else { return }
         defer {
@@ -473,6 +486,7 @@ package final class PostgresDeliveryStore: DeliveryStore {
         let selectProgress: String
         let retention: String
         let forgetExpiredKeys: String
+        let purge: String
 
         init(_ s: String) {
             let columns = """
@@ -574,6 +588,12 @@ package final class PostgresDeliveryStore: DeliveryStore {
                 SELECT count(*), coalesce(sum(size), 0)::bigint FROM gone
                 """
             forgetExpiredKeys = "DELETE FROM \(s).deduplication_keys WHERE expires_at <= $1"
+            purge = """
+                WITH gone AS (
+                    DELETE FROM \(s).deliveries WHERE state = ANY($1) AND finished_at < $2 RETURNING id
+                )
+                SELECT count(*) FROM gone
+                """
         }
     }
 }
