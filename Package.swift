@@ -43,7 +43,11 @@ let package = Package(
         // Fixtures/ holds the outside request corpus, read by path in OutsideCorpusTests.
         .testTarget(name: "PromptEventsServerTests", dependencies: ["PromptEventsServer"], exclude: ["Fixtures"]),
         // Help/ holds the pinned help screens, read by path in HelpTests.
-        .testTarget(name: "PromptListenTests", dependencies: ["PromptListen", "PromptEvents"], exclude: ["Help"]),
+        .testTarget(
+            name: "PromptListenTests",
+            dependencies: ["PromptListen", "PromptEvents", "PromptEventsServer"],
+            exclude: ["Help"]
+        ),
     ]
 )
 

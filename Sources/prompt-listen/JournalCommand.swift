@@ -9,13 +9,13 @@ import Foundation
 
 /// `prompt-listen journal`: inspect, purge and export the journal.
 enum JournalCommand {
-    static let filterSpecs: [OptionSpec] = [
-        OptionSpec(name: "journal", value: "DIR", help: "Journal directory (default: .prompt-listen/journal)."),
-        OptionSpec(name: "kind", value: "KIND", help: "Only this event kind.", repeatable: true),
-        OptionSpec(name: "state", value: "STATE", help: "Only pending, done or dead.", repeatable: true),
-        OptionSpec(name: "since", value: "TIME", help: "Received at or after TIME (ISO 8601, or 30m, 2h, 7d ago)."),
-        OptionSpec(name: "until", value: "TIME", help: "Received before TIME."),
-    ]
+    static let filterSpecs: [OptionSpec] =
+        StoreSelection.declarations.map(\.spec) + [
+            OptionSpec(name: "kind", value: "KIND", help: "Only this event kind.", repeatable: true),
+            OptionSpec(name: "state", value: "STATE", help: "Only pending, done or dead.", repeatable: true),
+            OptionSpec(name: "since", value: "TIME", help: "Received at or after TIME (ISO 8601, or 30m, 2h, 7d ago)."),
+            OptionSpec(name: "until", value: "TIME", help: "Received before TIME."),
+        ]
 
     static let spec = CommandSpec(
         name: "journal",
@@ -41,7 +41,9 @@ enum JournalCommand {
             no newline added); export prints matching records as JSON lines (with
             --redact, shareable as fixtures); purge removes finished records (done and dead
             unless --state says otherwise). list, show and export open the journal read-only
-            and may run beside a live listener; purge needs it to be stopped.
+            and may run beside a live listener; purge needs it to be stopped. With --store
+            postgres://USER@HOST/DB they work on the PostgreSQL store instead, from any machine
+            that reaches it, beside running listeners (purge too).
 
             Examples:
               prompt-listen journal --state dead
@@ -94,28 +96,24 @@ enum JournalCommand {
         return count * unit
     }
 
-    static func run(_ arguments: ParsedArguments) throws(UsageError) -> Int32 {
+    static func run(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) -> Int32 {
         let action = arguments.positionals.first ?? "list"
-        let directory = arguments.value("journal") ?? ".prompt-listen/journal"
+        let selection = try StoreSelection.parse(arguments, environment: environment)
         let query = try query(arguments)
         do {
             switch action {
             case "list":
-                let journal = try Journal.open(at: directory, access: .readOnly)
-                return list(
-                    journal,
-                    query: query,
-                    limit: try arguments.value("limit").map { text throws(UsageError) in
-                        try parseInteger(text, "--limit", in: 1...Int.max)
-                    }
-                )
+                let limit = try arguments.value("limit").map { text throws(UsageError) in
+                    try parseInteger(text, "--limit", in: 1...Int.max)
+                }
+                return list(try selection.open(readOnly: true), query: query, limit: limit)
             case "show":
                 guard arguments.positionals.count == 2, let id = UInt64(arguments.positionals[1]) else {
                     throw UsageError(message: "journal show needs one record ID.")
                 }
-                let journal = try Journal.open(at: directory, access: .readOnly)
-                guard let entry = try journal.entry(id: id) else {
-                    printError("Error: no record \(id) in \(directory).")
+                let store = try selection.open(readOnly: true)
+                guard let entry = try store.entries(matching: JournalQuery(ids: [id])).first else {
+                    printError("Error: no record \(id) in \(selection.name).")
                     return 1
                 }
                 if arguments.flag("body") {
@@ -125,8 +123,8 @@ enum JournalCommand {
                 }
                 return 0
             case "export":
-                let journal = try Journal.open(at: directory, access: .readOnly)
-                for entry in try journal.entries(matching: query) {
+                let store = try selection.open(readOnly: true)
+                for entry in try store.entries(matching: query) {
                     printOutput(JSONValue.object(export(entry, redact: arguments.flag("redact"))).serialized())
                 }
                 return 0
@@ -136,16 +134,16 @@ enum JournalCommand {
                         message: "journal purge selects by --state and --older-than only, not --\(ignored)."
                     )
                 }
-                let journal = try Journal.open(at: directory)
+                let store = try selection.open(readOnly: false)
                 let age =
                     try arguments.value("older-than").map { text throws(UsageError) in
                         try self.age(text, "--older-than")
                     } ?? 0
-                let removed = try journal.purge(
+                let removed = try store.purge(
                     states: query.states ?? [.done, .deadLettered],
                     finishedBefore: Date().addingTimeInterval(-age)
                 )
-                try journal.close()
+                try store.close()
                 printOutput("purged \(removed) record\(removed == 1 ? "" : "s")")
                 return 0
             default:
@@ -163,7 +161,7 @@ enum JournalCommand {
         state == .deadLettered ? "dead" : state.rawValue
     }
 
-    private static func list(_ journal: Journal, query: JournalQuery, limit: Int?) -> Int32 {
+    private static func list(_ journal: any DeliveryStore, query: JournalQuery, limit: Int?) -> Int32 {
         do {
             let entries = try journal.entries(matching: query)
             let counts = Dictionary(grouping: entries, by: \.state).mapValues(\.count)

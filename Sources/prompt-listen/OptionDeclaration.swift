@@ -24,6 +24,20 @@ struct OptionDeclaration<Options> {
         self.apply = apply
     }
 
+    private init(spec: OptionSpec, environment: String?, apply: @escaping (inout Options, String) throws -> Void) {
+        self.spec = spec
+        self.environment = environment
+        self.apply = apply
+    }
+
+    /// The same option, landing in the `path` part of a larger set of options.
+    func lifted<Parent>(_ path: WritableKeyPath<Parent, Options>) -> OptionDeclaration<Parent> {
+        let apply = self.apply
+        return OptionDeclaration<Parent>(spec: spec, environment: environment) { parent, value in
+            try apply(&parent[keyPath: path], value)
+        }
+    }
+
     /// `help (default: D).`, with `D` the default's description.
     static func withDefault(_ help: String, _ value: some CustomStringConvertible) -> String {
         "\(help) (default: \(value))."

@@ -67,7 +67,7 @@ enum PromptListen {
             case "replay":
                 return await ReplayCommand.run(try ReplayCommand.options(parsed, environment: environment))
             case "journal":
-                return try JournalCommand.run(parsed)
+                return try JournalCommand.run(parsed, environment: environment)
             default:
                 return await ServeCommand.run(try ServeCommand.options(parsed, environment: environment))
             }

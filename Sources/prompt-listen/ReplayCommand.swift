@@ -34,7 +34,6 @@ enum ReplayCommand {
     )
 
     struct Options {
-        var directory: String
         var query: JournalQuery
         var target: HTTPURL?
         var serve: ServeCommand.Options
@@ -50,7 +49,6 @@ enum ReplayCommand {
             throw UsageError(message: "--to: \(error.message)")
         }
         return Options(
-            directory: arguments.value("journal") ?? ".prompt-listen/journal",
             query: try JournalCommand.query(arguments),
             target: target,
             serve: serve
@@ -63,7 +61,7 @@ enum ReplayCommand {
             if let target = options.target {
                 return try resend(options, to: target)
             }
-            let journal = try Journal.open(at: options.directory)
+            let journal = try options.serve.store.open(readOnly: false)
             let ids = try journal.entries(matching: options.query).map(\.id)
             let receiver = ServeCommand.makeReceiver(options.serve, log: log)
             var configuration = DispatcherConfiguration()
@@ -92,7 +90,7 @@ enum ReplayCommand {
     }
 
     private static func resend(_ options: Options, to target: HTTPURL) throws -> Int32 {
-        let journal = try Journal.open(at: options.directory, access: .readOnly)
+        let journal = try options.serve.store.open(readOnly: true)
         let entries = try journal.entries(matching: options.query)
         let client = HTTPClient()
         var failures = 0

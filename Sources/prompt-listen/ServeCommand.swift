@@ -45,6 +45,7 @@ enum ServeCommand {
         var execs: [(kind: EventKind?, command: String)] = []
         var execTimeout: Duration = .seconds(30)
         var forwards: [HTTPURL] = []
+        var store = StoreSelection()
         var logFormat: LogFormat = .text
         var authentication = Authentication()
         var warnings: [String] = []
@@ -121,7 +122,7 @@ enum ServeCommand {
                     throw UsageError(message: "--forward-to: \(error.message)")
                 }
             },
-            .text("journal", "DIR", help: "Journal directory", \.configuration.journalDirectory, defaults: defaults),
+        ] + StoreSelection.declarations.map { $0.lifted(\Options.store) } + [
             Declaration("no-journal", nil, help: "Keep nothing on disk (same as --ack memory).") { options, _ in
                 options.configuration.acknowledgement = .inMemory
             },
@@ -223,6 +224,15 @@ enum ServeCommand {
         options.output = interactive ? .pretty : .json
         options.color = interactive && environment["NO_COLOR"].map(\.isEmpty) ?? true
         try OptionDeclaration.apply(declarations, arguments, environment: environment, to: &options)
+        try options.store.validate(arguments)
+        if options.store.url != nil, options.configuration.acknowledgement == .inMemory {
+            throw UsageError(
+                message:
+                    "--store (or $\(StoreSelection.variable)) keeps deliveries; it cannot be combined with --no-journal or --ack memory."
+            )
+        }
+        options.configuration.journalDirectory = options.store.journalDirectory
+        options.configuration.store = options.store.location
         (options.authentication, options.warnings) = try AuthenticationOptions.build(
             from: arguments,
             environment: environment
