@@ -136,7 +136,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
 
     // MARK: - DeliverySink
 
-    var isAccepting: Bool { true }
+    var unavailability: String? { store?.unavailability }
 
     var hasUncommitted: Bool { !uncommitted.isEmpty || !undispatched.isEmpty }
 

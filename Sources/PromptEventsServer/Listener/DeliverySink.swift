@@ -33,8 +33,9 @@ protocol DeliverySink: AnyObject {
     func commit() -> WebhookResponse?
     /// Whether deliveries were accepted since the last commit (the loop then commits this turn).
     var hasUncommitted: Bool { get }
-    /// Whether new deliveries can be taken now; `false` answers 503 with `Retry-After`.
-    var isAccepting: Bool { get }
+    /// Why deliveries cannot be stored now (a shared store out of reach), for `/healthz`; `nil`
+    /// when they can. Requests still try the store, and the first that succeeds clears it.
+    var unavailability: String? { get }
     /// Whether so many deliveries wait for handlers that the loop should stop reading requests
     /// (with hysteresis: once `true`, it stays so until the backlog is down to half).
     func shouldPauseReading() -> Bool

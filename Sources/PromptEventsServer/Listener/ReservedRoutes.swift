@@ -3,6 +3,15 @@ import PromptEvents
 /// The listener's own routes, answered by the event loop itself whatever the base path:
 /// `GET`/`HEAD /` (the page Prompt.io's guide checks), `/healthz` and `/metrics`.
 enum ReservedRoutes {
+    /// What `/healthz` answers.
+    enum Health: Equatable {
+        case serving
+        /// Shutdown began: a load balancer should stop sending here.
+        case draining
+        /// The store cannot be reached (PostgreSQL down); deliveries are answered 503 meanwhile.
+        case storeUnavailable(String)
+    }
+
     private static let paths: Set<String> = ["healthz", "metrics"]
     private static let rootRouting = EventRouting(basePath: "/")
 
@@ -23,10 +32,11 @@ enum ReservedRoutes {
     /// - Parameters:
     ///   - head: A head for which ``isReserved(_:role:)`` holds.
     ///   - role: The connection's role.
-    ///   - draining: Whether shutdown began (`/healthz` then answers 503).
+    ///   - health: What `/healthz` says: `200 ok`, or 503 while draining or while the store is
+    ///     out of reach.
     ///   - metrics: The metrics to serve at `/metrics`, or `nil` when they are served elsewhere.
     /// - Returns: The response.
-    static func answer(_ head: RequestHead, role: ServerConnection.Role, draining: Bool, metrics: Metrics?)
+    static func answer(_ head: RequestHead, role: ServerConnection.Role, health: Health, metrics: Metrics?)
         -> WebhookResponse
     {
         let path = rootRouting.eventPath(target: head.originFormTarget) ?? ""
@@ -43,9 +53,18 @@ enum ReservedRoutes {
         }
         switch path {
         case "healthz":
-            return draining
-                ? WebhookResponse(status: 503, headers: ["Retry-After": "5"], body: Array("draining\n".utf8))
-                : WebhookResponse(status: 200, body: Array("ok\n".utf8))
+            switch health {
+            case .serving:
+                return WebhookResponse(status: 200, body: Array("ok\n".utf8))
+            case .draining:
+                return WebhookResponse(status: 503, headers: ["Retry-After": "5"], body: Array("draining\n".utf8))
+            case .storeUnavailable(let why):
+                return WebhookResponse(
+                    status: 503,
+                    headers: ["Retry-After": "5"],
+                    body: Array("store unavailable: \(why)\n".utf8)
+                )
+            }
         case "metrics":
             guard let metrics else { return WebhookResponse(status: 404, body: Array("Not Found\n".utf8)) }
             return WebhookResponse(

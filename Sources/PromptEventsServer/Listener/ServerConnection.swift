@@ -288,9 +288,8 @@ final class ServerConnection {
     private func admit(_ head: RequestHead, since: UInt64, now: UInt64) {
         // Every request to a webhook route, whatever happens to it next.
         context.metrics.recordReceived()
-        if context.isDraining || !context.sink.isAccepting {
-            let text = context.isDraining ? "Shutting down\n" : "Journal unavailable\n"
-            return answerAndClose(head, Self.unavailable(text), reason: nil, since: since, now: now)
+        if context.isDraining {
+            return answerAndClose(head, Self.unavailable("Shutting down\n"), reason: nil, since: since, now: now)
         }
         let admission = context.receiver.admitHead(
             method: head.method,
@@ -330,7 +329,8 @@ final class ServerConnection {
             let response = ReservedRoutes.answer(
                 head,
                 role: role,
-                draining: context.isDraining,
+                health: context.isDraining
+                    ? .draining : context.sink.unavailability.map { .storeUnavailable($0) } ?? .serving,
                 metrics: servesMetrics ? context.metrics : nil
             )
             reserveSlot(head, record(head), .ready(response), since: since, now: now)

@@ -101,6 +101,15 @@ package protocol DeliveryStore: AnyObject, Sendable {
 
     /// The store's clock (retention, de-duplication windows, progress times).
     var now: @Sendable () -> Date { get }
+
+    /// Why the store cannot take deliveries now, if it cannot (a server out of reach); shown
+    /// by `/healthz`. A store on this machine reports its faults per call instead: `nil`.
+    var unavailability: String? { get }
+}
+
+extension DeliveryStore {
+    /// A store on this machine: faults are reported per call.
+    package var unavailability: String? { nil }
 }
 
 extension Journal: DeliveryStore {

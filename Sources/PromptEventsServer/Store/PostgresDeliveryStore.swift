@@ -81,6 +81,8 @@ package final class PostgresDeliveryStore: DeliveryStore {
     /// so ``handlerProgress(for:)`` costs no round trip on the event loop's thread.
     private let progress = Locked<[UInt64: [String: HandlerProgress]]>([:])
     private let closed = Locked(false)
+    /// The last connection failure of admission, until an append or commit succeeds again.
+    private let outage = Locked<PostgresError?>(nil)
     private let statements: Statements
     package let now: @Sendable () -> Date
 
@@ -183,12 +185,14 @@ package final class PostgresDeliveryStore: DeliveryStore {
                 if let connection = session.connection, !connection.isBroken {
                     try? connection.execute(script: "ROLLBACK")
                 }
-                session.transaction =
-                    appended.isEmpty ? .none : .failed(error as? PostgresError ?? PostgresError(.server, "\(error)"))
+                let failure = error as? PostgresError ?? PostgresError(.server, "\(error)")
+                session.transaction = appended.isEmpty ? .none : .failed(failure)
+                if failure.code != .server { outage.withLock { $0 = failure } }
                 forgetProgress(of: appended)
                 throw error
             }
         }
+        if outage.withLock({ $0 != nil }) { outage.withLock { $0 = nil } }
         if case .appended(let record) = result, deadLetterReason == nil {
             progress.withLock { $0[record.id] = [:] }
         }
@@ -221,6 +225,9 @@ package final class PostgresDeliveryStore: DeliveryStore {
             }
         }
     }
+
+    /// The last connection failure while admitting, until an append succeeds again.
+    package var unavailability: String? { outage.withLock { $0?.description } }
 
     // MARK: Dispatch
 

@@ -196,3 +196,84 @@ struct PostgresStoreTests {
         await server.stop()
     }
 }
+
+extension PostgresStoreTests {
+    /// A role of its own for a test that takes the database away from its listener: its
+    /// connections are ended and its logins refused, while other tests go on.
+    final class Role: Sendable {
+        let name = "pe_role_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let password = "pw-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+
+        init() throws {
+            let admin = try PostgresTestServer.connect()
+            try admin.execute(script: "CREATE ROLE \(name) LOGIN PASSWORD '\(password)'")
+            try admin.execute(script: "GRANT CREATE ON DATABASE postgres TO \(name)")
+        }
+
+        deinit {
+            guard let admin = try? PostgresTestServer.connect() else { return }
+            try? admin.execute(
+                script: "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '\(name)'"
+            )
+            try? admin.execute(script: "REVOKE CREATE ON DATABASE postgres FROM \(name)")
+            try? admin.execute(script: "DROP ROLE IF EXISTS \(name)")
+        }
+
+        var url: PostgresURL {
+            get throws {
+                var url = try PostgresTestServer.serverURL()
+                url.user = name
+                url.password = password
+                return url
+            }
+        }
+
+        /// Ends the role's connections and refuses new ones, or lets them in again.
+        func lockOut(_ locked: Bool) throws {
+            let admin = try PostgresTestServer.connect()
+            try admin.execute(script: "ALTER ROLE \(name) \(locked ? "NOLOGIN" : "LOGIN")")
+            if locked {
+                try admin.execute(
+                    script: "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '\(name)'"
+                )
+            }
+        }
+    }
+
+    @Test func whileTheDatabaseIsOutOfReachDeliveriesAre503AndHealthSaysWhyThenItRecovers() async throws {
+        let role = try Role()
+        let schema = Schema()
+        let url = try role.url
+        let server = try TestListener { $0.store = .postgres(url, schema: schema.name) }
+        let client = HTTPClient()
+        let events = try HTTPURL(server.url + "/message/added")
+        let health = try HTTPURL(server.url + "/healthz")
+        func post(_ n: Int) throws -> Int {
+            let (body, headers) = TestListener.signed(#"{"orgId":1,"n":\#(n)}"#)
+            return try client.send(method: "POST", url: events, headers: Headers(headers), body: body).status
+        }
+        #expect(try post(1) == 200)
+        try role.lockOut(true)
+        // The broken connection fails the first; reconnecting is refused for the rest.
+        let during = try (2...4).map { try post($0) }
+        #expect(during == [503, 503, 503])
+        let unhealthy = try client.send(method: "GET", url: health, headers: Headers(), body: [])
+        #expect(unhealthy.status == 503)
+        let reason = String(decoding: unhealthy.body, as: UTF8.self)
+        #expect(reason.hasPrefix("store unavailable: "), "\(reason)")
+        #expect(!reason.contains(role.password))
+        try role.lockOut(false)
+        // Reconnection attempts are spaced by the store's reconnect delay (500 ms).
+        var status = 0
+        for n in 5..<50 where status != 200 {
+            status = try post(n)
+            if status != 200 { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(status == 200)
+        #expect(try client.send(method: "GET", url: health, headers: Headers(), body: []).status == 200)
+        await server.stop()
+        let admin = try PostgresTestServer.connect()
+        let stored = try admin.rows("SELECT count(*) FROM \(schema.name).deliveries")
+        #expect(try stored.first?.int64(0) == 2)
+    }
+}
