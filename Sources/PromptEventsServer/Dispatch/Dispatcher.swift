@@ -200,13 +200,7 @@ package final class Dispatcher: Sendable {
             state.phase = .running
             state.jobs = jobsContinuation
             state.progressSyncRequests = syncContinuation
-            var batch: [Job] = []
-            for entry in pending where state.inFlight.insert(entry.id).inserted {
-                let progress = Dictionary(entry.handlers.map { ($0.handler, $0) }) { _, last in last }
-                batch.append(Job(record: entry.record, progress: progress))
-                state.resumed.insert(entry.id)
-            }
-            if !batch.isEmpty { jobsContinuation.yield(batch) }
+            Self.resume(pending, in: &state, continuation: jobsContinuation)
             return true
         }
         guard started else { return }
@@ -381,6 +375,9 @@ package final class Dispatcher: Sendable {
             group.addTask { await self.syncProgressLoop(syncRequests) }
             if let interval = configuration.retentionInterval, journal != nil {
                 group.addTask { await self.retentionLoop(every: interval) }
+            }
+            if let interval = journal?.claimRenewalInterval {
+                group.addTask { await self.claimLoop(every: interval) }
             }
             for await batch in jobs {
                 for job in batch { begin(job) }
@@ -614,6 +611,49 @@ package final class Dispatcher: Sendable {
         for await _ in requests {
             try? await Task.sleep(for: configuration.progressSyncDelay)
             await syncProgress()
+        }
+    }
+
+    /// Queues stored deliveries that no handler of this dispatcher is running yet.
+    private static func resume(
+        _ entries: [JournalEntry],
+        in state: inout State,
+        continuation: AsyncStream<[Job]>.Continuation
+    ) {
+        var batch: [Job] = []
+        for entry in entries where state.inFlight.insert(entry.id).inserted {
+            let progress = Dictionary(entry.handlers.map { ($0.handler, $0) }) { _, last in last }
+            batch.append(Job(record: entry.record, progress: progress))
+            state.resumed.insert(entry.id)
+        }
+        if !batch.isEmpty { continuation.yield(batch) }
+    }
+
+    /// A shared store: renews this instance's leases and runs what a dead instance left.
+    private func claimLoop(every interval: Duration) async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+            guard let journal else { return }
+            let claimed = Locked<[JournalEntry]>([])
+            await onIOQueue {
+                do {
+                    let entries = try journal.renewClaims()
+                    claimed.withLock { $0 = entries }
+                } catch {
+                    self.metrics?.recordJournalWriteError()
+                }
+            }
+            let entries = claimed.withLock { $0 }
+            guard !entries.isEmpty else { continue }
+            state.withLock { state in
+                guard state.phase == .running, let continuation = state.jobs else { return }
+                Self.resume(entries, in: &state, continuation: continuation)
+                inFlightCount.store(state.backlog, ordering: .relaxed)
+            }
         }
     }
 

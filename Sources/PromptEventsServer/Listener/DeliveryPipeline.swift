@@ -230,16 +230,17 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
         }
     }
 
-    func commit() -> WebhookResponse? {
+    func commit() -> CommitOutcome {
         guard let store else {
             dispatcher.enqueue(contentsOf: undispatched.map { ($0.record, $0.event) })
             undispatched.removeAll(keepingCapacity: true)
-            return nil
+            return .succeeded
         }
-        let batch = uncommitted
+        var batch = uncommitted
         uncommitted.removeAll(keepingCapacity: true)
+        let report: CommitReport
         do {
-            try store.commit()
+            report = try store.commit()
         } catch {
             if let warning = syncFailures.report("journal sync failed, answering 503: \(error)") {
                 observer(.warning(warning))
@@ -247,11 +248,19 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
             for (_, _, ticket) in batch where mode == .afterHandlers {
                 loop?.complete(ticket, with: Self.unavailable)
             }
-            return Self.unavailable
+            return CommitOutcome(failure: Self.unavailable)
+        }
+        if !report.duplicates.isEmpty {
+            // Another instance committed these first: answered as duplicates, not dispatched.
+            for (record, _, ticket) in batch where report.duplicates[record.id] != nil {
+                metrics.recordDuplicate()
+                if mode == .afterHandlers { loop?.complete(ticket, with: Self.duplicate) }
+            }
+            batch.removeAll { report.duplicates[$0.record.id] != nil }
         }
         guard mode == .afterHandlers else {
             dispatcher.enqueue(contentsOf: batch.map { ($0.record, $0.event) })
-            return nil
+            return CommitOutcome(duplicates: report.duplicates)
         }
         for (record, event, ticket) in batch {
             let dispatcher = self.dispatcher
@@ -261,7 +270,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
                 loop?.complete(ticket, with: Self.response(for: outcome))
             }
         }
-        return nil
+        return .succeeded
     }
 
     /// The event as handlers see it: what the record holds (no secret headers, the journal's

@@ -18,6 +18,21 @@ enum SinkDecision {
     case respondLater(deliveryID: UInt64?)
 }
 
+/// How a group commit ended, for the requests that waited on it.
+struct CommitOutcome {
+    /// The answer to send instead of each request's own (a 503) when the commit failed.
+    var failure: WebhookResponse?
+    /// Deliveries found only when committing to repeat one another instance had committed.
+    ///
+    /// Their provisional id → the original's id (a shared store); answered as duplicates.
+    var duplicates: [UInt64: UInt64] = [:]
+    /// The answer to a duplicate.
+    var duplicateAnswer = DeliveryPipeline.duplicate
+
+    /// Every delivery is durable, none a late duplicate.
+    static var succeeded: CommitOutcome { CommitOutcome() }
+}
+
 /// Where accepted events go: the journal and dispatcher, per acknowledgement mode.
 ///
 /// Called on the event loop thread only. ``commit()`` runs once per loop turn, after every
@@ -28,9 +43,8 @@ protocol DeliverySink: AnyObject {
     /// Keeps an authenticated delivery whose body is not a JSON object, as a dead letter.
     /// Returns `false` when it could not be stored (the loop then answers 503, not 400).
     func keepDeadLetter(_ delivery: Delivery, kind: EventKind, reason: String) -> Bool
-    /// Makes everything accepted since the last commit durable. Returns `nil` on success, or the
-    /// response to send instead (a 503) for every request of the batch.
-    func commit() -> WebhookResponse?
+    /// Makes everything accepted since the last commit durable.
+    func commit() -> CommitOutcome
     /// Whether deliveries were accepted since the last commit (the loop then commits this turn).
     var hasUncommitted: Bool { get }
     /// Why deliveries cannot be stored now (a shared store out of reach), for `/healthz`; `nil`

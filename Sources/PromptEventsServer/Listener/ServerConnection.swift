@@ -154,12 +154,20 @@ final class ServerConnection {
         if case .waitingForRoom = state { parse(now: now) }
     }
 
-    /// The group commit this connection's answers waited for is done; `failure` is the answer
-    /// to send instead (a 503) when it failed.
-    func commitFinished(failure: WebhookResponse?, now: UInt64) {
+    /// The group commit this connection's answers waited for is done: each waiting answer is
+    /// sent, or the outcome's failure (a 503) instead, or the duplicate answer for a delivery
+    /// found to repeat another instance's.
+    func commitFinished(_ outcome: CommitOutcome, now: UInt64) {
         for index in slots.indices {
-            if case .afterCommit(let response) = slots[index].answer {
-                slots[index].answer = .ready(failure ?? response)
+            guard case .afterCommit(let response) = slots[index].answer else { continue }
+            if let failure = outcome.failure {
+                slots[index].answer = .ready(failure)
+            } else if let id = slots[index].record.deliveryID, let original = outcome.duplicates[id] {
+                slots[index].record.deliveryID = original
+                slots[index].record.duplicate = true
+                slots[index].answer = .ready(outcome.duplicateAnswer)
+            } else {
+                slots[index].answer = .ready(response)
             }
         }
         queueReadyAnswers(now: now)

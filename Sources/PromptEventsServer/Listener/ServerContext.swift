@@ -96,8 +96,8 @@ final class ServerContext {
         guard !awaitingCommit.isEmpty || sink.hasUncommitted else { return [] }
         let waiting = awaitingCommit
         awaitingCommit.removeAll(keepingCapacity: true)
-        let failure = sink.commit()
-        for connection in waiting { connection.commitFinished(failure: failure, now: now) }
+        let outcome = sink.commit()
+        for connection in waiting { connection.commitFinished(outcome, now: now) }
         return waiting
     }
 

@@ -20,8 +20,8 @@ struct PostgresValue: Equatable {
     static let byteaOID: UInt32 = 17
     static let boolOID: UInt32 = 16
     static let timestamptzOID: UInt32 = 1184
-    static let int8ArrayOID: UInt32 = 1016
-    static let textArrayOID: UInt32 = 1009
+    static var int8ArrayOID: UInt32 { 1016 }
+    static var textArrayOID: UInt32 { 1009 }
 
     /// SQL NULL of a type.
     static func null(_ type: UInt32) -> PostgresValue {
@@ -37,6 +37,20 @@ struct PostgresValue: Equatable {
 
     /// `bigint` from a delivery id.
     static func id(_ value: UInt64) -> PostgresValue { .int64(Int64(bitPattern: value)) }
+
+    static let float8OID: UInt32 = 701
+
+    /// `double precision`.
+    static func double(_ value: Double) -> PostgresValue {
+        var bytes: [UInt8] = []
+        bytes.appendInt64(Int64(bitPattern: value.bitPattern))
+        return PostgresValue(type: float8OID, bytes: bytes)
+    }
+
+    /// A lease length in seconds, for `make_interval(secs => …)`.
+    static func seconds(_ duration: Duration) -> PostgresValue {
+        .double(duration.asTimeInterval)
+    }
 
     /// `integer`.
     static func int32(_ value: Int32) -> PostgresValue {
@@ -70,37 +84,41 @@ struct PostgresValue: Equatable {
 
     /// `bigint[]`.
     static func int64Array(_ values: [Int64]) -> PostgresValue {
-        array(
-            of: int8OID,
-            values.map { value in
-                var bytes: [UInt8] = []
-                bytes.appendInt64(value)
-                return bytes
-            }
-        )
+        array(values.map { int64($0) }, of: int8OID)
     }
 
     /// `text[]`.
     static func textArray(_ values: [String]) -> PostgresValue {
-        array(of: textOID, values.map { Array($0.utf8) })
+        array(values.map { text($0) }, of: textOID)
     }
 
-    /// A one-dimensional array: dimensions, has-nulls flag, element type, then (size, lower
-    /// bound) per dimension and (length, bytes) per element.
-    private static func array(of element: UInt32, _ elements: [[UInt8]]) -> PostgresValue {
+    /// The array types of the element types used here.
+    static let arrayOIDs: [UInt32: UInt32] = [
+        int8OID: 1016, textOID: 1009, byteaOID: 1001, boolOID: 1000, timestamptzOID: 1185, int4OID: 1007,
+    ]
+
+    /// A one-dimensional array of values of one type, NULLs allowed: dimensions, has-nulls flag,
+    /// element type, then (size, lower bound) per dimension and (length or -1, bytes) per element.
+    static func array(_ elements: [PostgresValue], of element: UInt32) -> PostgresValue {
+        precondition(elements.allSatisfy { $0.type == element }, "an array of mixed element types")
         var bytes: [UInt8] = []
         bytes.appendInt32(elements.isEmpty ? 0 : 1)
-        bytes.appendInt32(0)
+        bytes.appendInt32(elements.contains { $0.bytes == nil } ? 1 : 0)
         bytes.appendInt32(Int32(bitPattern: element))
         if !elements.isEmpty {
             bytes.appendInt32(Int32(elements.count))
             bytes.appendInt32(1)
         }
         for element in elements {
-            bytes.appendInt32(Int32(element.count))
-            bytes.append(contentsOf: element)
+            if let value = element.bytes {
+                bytes.appendInt32(Int32(value.count))
+                bytes.append(contentsOf: value)
+            } else {
+                bytes.appendInt32(-1)
+            }
         }
-        return PostgresValue(type: element == int8OID ? int8ArrayOID : textArrayOID, bytes: bytes)
+        guard let type = arrayOIDs[element] else { preconditionFailure("no array type for OID \(element)") }
+        return PostgresValue(type: type, bytes: bytes)
     }
 
     /// Seconds from 1970 to PostgreSQL's epoch, 2000-01-01 00:00 UTC.

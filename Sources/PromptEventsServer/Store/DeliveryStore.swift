@@ -19,7 +19,9 @@ package import Foundation
 /// 1. **Admission** (the event loop thread). ``append(_:kind:deduplicationKey:acknowledgement:deadLetterReason:)``
 ///    gives the delivery the next id (ids only increase) or reports the delivery it
 ///    duplicates; nothing is durable until ``commit()`` returns, and nobody hears 2xx before.
-///    One commit covers every append before it (group commit).
+///    One commit covers every append before it (group commit). A shared store may learn only
+///    when committing that a delivery repeats one another instance committed meanwhile: the
+///    commit's ``CommitReport`` names it, and it is neither stored nor dispatched.
 /// 2. **Dispatch.** ``pendingEntries()`` at start; ``handlerProgress(for:)`` before running a
 ///    delivery's handlers; ``recordAttempt(deliveryID:progress:)`` after each attempt and
 ///    ``recordFinished(deliveryID:outcome:)`` once every handler finished (both buffered until
@@ -57,13 +59,32 @@ package protocol DeliveryStore: AnyObject, Sendable {
     ) throws -> Journal.AppendResult
 
     /// Makes every append so far durable.
-    func commit() throws
+    ///
+    /// - Returns: The appended deliveries found, when committing, to repeat an earlier one
+    ///   (not stored).
+    /// - Throws: The store's error: none of the appends since the last commit is durable.
+    @discardableResult
+    func commit() throws -> CommitReport
 
-    /// Every pending delivery with its handler progress, in id order.
+    /// Every pending delivery with its handler progress, in id order, for the dispatcher to
+    /// resume at start; a shared store returns only those nobody else holds, and claims them.
     func pendingEntries() throws -> [JournalEntry]
 
     /// The progress of each handler of a delivery, or `nil` when the store does not hold it.
     func handlerProgress(for deliveryID: UInt64) -> [String: HandlerProgress]?
+
+    /// How often ``renewClaims()`` must run, or `nil` for a store no other instance shares.
+    var claimRenewalInterval: Duration? { get }
+
+    /// Renews this instance's hold on the pending deliveries it handles, and claims those that
+    /// nobody holds any more (their instance died).
+    ///
+    /// A shared store leases each pending delivery to the instance handling it: the one that
+    /// stored it, or the one that claimed it through ``pendingEntries()`` or here. A lease not
+    /// renewed in time lapses, and the delivery goes to whichever instance claims it next.
+    ///
+    /// - Returns: The deliveries newly claimed, with their progress, for the dispatcher to run.
+    func renewClaims() throws -> [JournalEntry]
 
     /// Records the outcome of one handler attempt (buffered until ``commitProgress()``).
     func recordAttempt(deliveryID: UInt64, progress: HandlerProgress) throws
@@ -107,16 +128,34 @@ package protocol DeliveryStore: AnyObject, Sendable {
     var unavailability: String? { get }
 }
 
-extension DeliveryStore {
-    /// A store on this machine: faults are reported per call.
-    package var unavailability: String? { nil }
+/// What a group commit found.
+package struct CommitReport: Sendable, Hashable {
+    /// Deliveries appended as new that repeat one committed meanwhile by another instance.
+    ///
+    /// Their id → the original's id. They were not stored.
+    package var duplicates: [UInt64: UInt64] = [:]
+
+    /// A report of nothing found.
+    package init() {}
 }
 
 extension Journal: DeliveryStore {
-    /// ``sync()``: one `fdatasync` for every append since the last one.
-    package func commit() throws {
+    /// ``sync()``: one `fdatasync` for every append since the last one; every duplicate was
+    /// known at append.
+    @discardableResult
+    package func commit() throws -> CommitReport {
         try sync()
+        return CommitReport()
     }
+
+    /// Always `nil`: a journal's faults (a full disk, say) are reported per call.
+    package var unavailability: String? { nil }
+
+    /// `nil`: one process owns a journal.
+    package var claimRenewalInterval: Duration? { nil }
+
+    /// Nothing to renew or claim: one process owns a journal.
+    package func renewClaims() throws -> [JournalEntry] { [] }
 
     /// ``syncStateRecords()``.
     package func commitProgress() throws {

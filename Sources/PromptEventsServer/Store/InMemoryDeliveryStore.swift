@@ -105,8 +105,10 @@ package final class InMemoryDeliveryStore: DeliveryStore {
     /// Nothing to do: memory is as durable as this store gets.
     ///
     /// - Throws: ``JournalError/Code/closed`` once the store is closed.
-    package func commit() throws {
+    @discardableResult
+    package func commit() throws -> CommitReport {
         try state.withLock { (state) throws(JournalError) in try Self.checkOpen(state) }
+        return CommitReport()
     }
 
     package func pendingEntries() throws -> [JournalEntry] {
@@ -142,8 +144,17 @@ package final class InMemoryDeliveryStore: DeliveryStore {
         }
     }
 
+    /// Always `nil`: memory is always there.
+    package var unavailability: String? { nil }
+
+    /// `nil`: nobody else sees this memory.
+    package var claimRenewalInterval: Duration? { nil }
+
+    /// Nothing to renew or claim: nobody else sees this memory.
+    package func renewClaims() throws -> [JournalEntry] { [] }
+
     package func commitProgress() throws {
-        try commit()
+        try state.withLock { (state) throws(JournalError) in try Self.checkOpen(state) }
     }
 
     package func requeue(ids: [UInt64]) throws -> [JournalRecord] {

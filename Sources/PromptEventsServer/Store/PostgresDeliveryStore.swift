@@ -1,4 +1,5 @@
 #if os(Linux)
+import Glibc
 package import PromptEvents
 
 #if canImport(FoundationEssentials)
@@ -9,23 +10,25 @@ package import Foundation
 
 /// The ``DeliveryStore`` contract in PostgreSQL: one store shared by every instance.
 ///
-/// - **Admission** runs on a connection of its own: the first ``append(_:kind:deduplicationKey:acknowledgement:deadLetterReason:)``
-///   of a group opens a transaction (`BEGIN` travels with the first insert), each append is one
-///   round trip, and ``commit()`` is one `COMMIT`: nobody hears 2xx before it returned (with
-///   `synchronous_commit` on, the server's default, the row is on the server's disk). One failed
-///   append fails the whole group: it is rolled back and ``commit()`` throws, so every delivery
-///   of the group is answered 503 and retried by its sender.
-/// - **De-duplication** is cluster-wide: a key is a row of `deduplication_keys`, claimed in the
-///   same statement as the insert (`ON CONFLICT` on the key, replacing an expired claim), so two
-///   instances given the same body store it once.
+/// - **Admission** costs no round trip per delivery: ``append(_:kind:deduplicationKey:acknowledgement:deadLetterReason:)``
+///   takes an id from this instance's block (reserved from the sequence, one round trip per
+///   ``PostgresSchema/idBlockSize`` deliveries) and keeps the row; ``commit()`` stores the whole
+///   group in one statement, one round trip, atomically, and nobody hears 2xx before it returned
+///   (with `synchronous_commit` on, the server's default, the rows are on the server's disk).
+/// - **De-duplication** is cluster-wide: each key is a row of `deduplication_keys`, claimed in
+///   the statement that stores its delivery (`ON CONFLICT` on the key, replacing an expired
+///   claim), so two instances given one body store it once. A repeat within one group is known
+///   at append; one committed first by another instance is reported by ``commit()`` (its
+///   delivery is not stored, and the sender hears it was a duplicate).
 /// - **Progress** (attempts, outcomes) is buffered and written by ``commitProgress()`` in one
 ///   round trip on a second connection, which also serves inspection, replay and retention.
 ///
 /// A broken connection is dropped and opened again on the next call; while the server cannot
 /// be reached, calls fail at once for ``Configuration/reconnectDelay`` instead of each waiting
-/// for a connect (the listener answers 503 meanwhile). Not done yet: the store's size bound
-/// (``Journal/Configuration/maximumSize``) is not enforced, and the deliveries another
-/// instance left pending are resumed by whichever instance starts next, not leased.
+/// for a connect (the listener answers 503 meanwhile, and `/healthz` says why). Not done yet:
+/// the store's size bound (``Journal/Configuration/maximumSize``) is not enforced, and the
+/// deliveries another instance left pending are resumed by whichever instance starts next, not
+/// leased.
 package final class PostgresDeliveryStore: DeliveryStore {
     /// Where the database is and how the store uses it.
     package struct Configuration: Sendable {
@@ -37,6 +40,10 @@ package final class PostgresDeliveryStore: DeliveryStore {
         package var timeout: Duration = .seconds(10)
         /// How long calls fail at once after a failed connect; default 500 ms.
         package var reconnectDelay: Duration = .milliseconds(500)
+        /// How long a pending delivery stays with the instance handling it without a renewal.
+        ///
+        /// Default 30 s, renewed every third of it; past it, another instance takes it over.
+        package var lease: Duration = .seconds(30)
         /// Dropped headers, de-duplication window and retention periods (the size bound is not
         /// used).
         package var journal = Journal.Configuration()
@@ -49,18 +56,31 @@ package final class PostgresDeliveryStore: DeliveryStore {
         }
     }
 
-    /// One connection and where its transaction stands.
-    private struct Session {
-        enum Transaction {
-            case none
-            /// Open, holding the deliveries appended so far.
-            case open(appended: [UInt64])
-            /// An append failed: the transaction was rolled back; the next commit reports this.
-            case failed(PostgresError)
-        }
+    /// A delivery appended and not yet committed.
+    private struct Row {
+        let record: JournalRecord
+        let key: [UInt8]?
+        let keyExpiresAt: Date?
+        let finishedAt: Date?
+        /// Whether the key is claimed when stored (durable acknowledgement).
+        let claims: Bool
+        /// Whether the key is remembered only once the delivery is done (after-handlers).
+        let countsWhenDone: Bool
+    }
 
+    /// The deliveries appended since the last commit.
+    private struct Batch {
+        var rows: [Row] = []
+        /// The keys claimed by this batch, so a repeat inside it is a duplicate at once.
+        var claimedKeys: [[UInt8]: UInt64] = [:]
+    }
+
+    /// One connection, with what is pending on it.
+    private struct Session {
         var connection: PostgresConnection?
-        var transaction = Transaction.none
+        var batch = Batch()
+        /// The rest of this instance's block of delivery ids.
+        var ids: Range<UInt64> = 0..<0
         /// After a failed connect: fail at once until then (monotonic nanoseconds), with this error.
         var refused: (until: UInt64, error: PostgresError)?
     }
@@ -84,6 +104,8 @@ package final class PostgresDeliveryStore: DeliveryStore {
     /// The last connection failure of admission, until an append or commit succeeds again.
     private let outage = Locked<PostgresError?>(nil)
     private let statements: Statements
+    /// This instance's name on its leases: host, process id and a random part.
+    let owner: String
     package let now: @Sendable () -> Date
 
     /// Connects, creates or migrates the schema, and returns the store.
@@ -103,11 +125,19 @@ package final class PostgresDeliveryStore: DeliveryStore {
             (["Authorization"] + configuration.journal.droppedHeaderNames).map(Headers.CanonicalName.init)
         )
         self.statements = Statements(schema.name)
+        self.owner = Self.instanceName()
         self.now = now
         let first = try Self.connect(configuration)
         try schema.migrate(first)
         admission = Locked(Session(connection: first))
         operations = Locked(Session())
+    }
+
+    private static func instanceName() -> String {
+        var host = [CChar](repeating: 0, count: 256)
+        _ = gethostname(&host, host.count - 1)
+        let name = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return "\(name)/\(getpid())/\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
     }
 
     private static func connect(_ configuration: Configuration) throws(PostgresError) -> PostgresConnection {
@@ -137,102 +167,188 @@ package final class PostgresDeliveryStore: DeliveryStore {
         let current = now()
         let window = configuration.journal.deduplicationWindow
         let key = window > .zero ? deduplicationKey : nil
-        let claims = key != nil && acknowledgement == .durable
-        let parameters: [PostgresValue] = [
-            .bytea(key),
-            .timestamp(stored.receivedAt),
-            .timestamp(current),
-            .timestamp(key.map { _ in stored.receivedAt.addingTimeInterval(window.asTimeInterval) }),
-            .text(kind),
-            .text(stored.method),
-            .text(stored.target),
-            .text(Self.encode(stored.headers)),
-            .bytea(stored.body),
-            .text((deadLetterReason == nil ? JournalRecord.State.pending : .deadLettered).rawValue),
-            .text(deadLetterReason),
-            .timestamp(deadLetterReason == nil ? nil : current),
-            .bool(key != nil && acknowledgement == .afterHandlers),
-        ]
-        let insert = PostgresConnection.Statement(claims ? statements.claimAndInsert : statements.insert, parameters)
-        let result = try admission.withLock { (session) throws -> Journal.AppendResult in
-            var appended: [UInt64]
-            let begins: Bool
-            switch session.transaction {
-            case .failed(let error): throw error
-            case .open(let ids): (appended, begins) = (ids, false)
-            case .none: (appended, begins) = ([], true)
-            }
-            do {
-                let connection = try openConnection(&session)
-                let results = try connection.run(begins ? [PostgresConnection.Statement("BEGIN"), insert] : [insert])
-                let row = try results[results.count - 1].rows.first.orThrow("the insert returned no row")
-                if !row.isNull(0) {
-                    let id = try row.id(0)
-                    appended.append(id)
-                    session.transaction = .open(appended: appended)
-                    return .appended(
-                        JournalRecord(id: id, kind: kind, delivery: stored, deadLetterReason: deadLetterReason)
-                    )
-                }
-                session.transaction = .open(appended: appended)
-                if !row.isNull(1) { return .duplicate(of: try row.id(1)) }
-                // The key's holder committed while this statement waited on it: read it afresh.
-                let holder = try connection.rows(statements.keyHolder, [.bytea(key)])
-                return .duplicate(of: try holder.first.orThrow("a claimed key has no holder").id(0))
-            } catch {
-                // The transaction is aborted: end it. Deliveries appended before this one in the
-                // group are gone with it, so the group's commit must fail.
-                if let connection = session.connection, !connection.isBroken {
-                    try? connection.execute(script: "ROLLBACK")
-                }
-                let failure = error as? PostgresError ?? PostgresError(.server, "\(error)")
-                session.transaction = appended.isEmpty ? .none : .failed(failure)
-                if failure.code != .server { outage.withLock { $0 = failure } }
-                forgetProgress(of: appended)
-                throw error
-            }
+        let record = try admission.withLock { (session) throws -> Journal.AppendResult in
+            let claims = key != nil && acknowledgement == .durable
+            if claims, let key, let original = session.batch.claimedKeys[key] { return .duplicate(of: original) }
+            let id = try nextID(&session)
+            let record = JournalRecord(id: id, kind: kind, delivery: stored, deadLetterReason: deadLetterReason)
+            session.batch.rows.append(
+                Row(
+                    record: record,
+                    key: key,
+                    keyExpiresAt: key.map { _ in stored.receivedAt.addingTimeInterval(window.asTimeInterval) },
+                    finishedAt: deadLetterReason == nil ? nil : current,
+                    claims: claims,
+                    countsWhenDone: key != nil && acknowledgement == .afterHandlers
+                )
+            )
+            if claims, let key { session.batch.claimedKeys[key] = id }
+            return .appended(record)
         }
-        if outage.withLock({ $0 != nil }) { outage.withLock { $0 = nil } }
-        if case .appended(let record) = result, deadLetterReason == nil {
+        if case .appended(let record) = record, deadLetterReason == nil {
             progress.withLock { $0[record.id] = [:] }
         }
-        return result
+        return record
     }
 
-    /// `COMMIT`s the open group, if any.
+    /// The next delivery id: from this instance's block, reserving a new block of
+    /// ``PostgresSchema/idBlockSize`` ids from the sequence when it runs out (one round trip).
+    private func nextID(_ session: inout Session) throws(PostgresError) -> UInt64 {
+        if session.ids.isEmpty {
+            let first = try runAdmission(&session) { connection throws(PostgresError) in
+                try connection.rows(statements.reserveIDs).first.orThrow("nextval returned no row").id(0)
+            }
+            session.ids = first..<(first + PostgresSchema.idBlockSize)
+        }
+        defer { session.ids = session.ids.dropFirst() }
+        return session.ids.lowerBound
+    }
+
+    /// Stores the group in one statement (one round trip), and reports the deliveries another
+    /// instance had committed first: appended here as new, they are not stored.
     ///
-    /// - Throws: The error that failed an append of the group, or the commit's own: none of the
-    ///   group's deliveries is stored.
-    package func commit() throws {
-        try admission.withLock { (session) throws in
-            defer { session.transaction = .none }
-            switch session.transaction {
-            case .none:
-                return
-            case .failed(let error):
-                throw error
-            case .open(let appended):
+    /// A connection lost before the answer is retried once on a new one: the statement either
+    /// ran and committed (the retry then conflicts on the ids and fails: answered 503, the
+    /// sender retries, the key finds the original) or did not run at all.
+    ///
+    /// - Throws: ``PostgresError``: nothing of the group is stored.
+    @discardableResult
+    package func commit() throws -> CommitReport {
+        let current = now()
+        return try admission.withLock { (session) throws -> CommitReport in
+            let rows = session.batch.rows
+            session.batch = Batch()
+            guard !rows.isEmpty else { return CommitReport() }
+            let statement = PostgresConnection.Statement(
+                statements.insertBatch,
+                batchParameters(rows, now: current)
+            )
+            do {
+                let result: [PostgresRow]
                 do {
-                    let connection = try openConnection(&session)
-                    let tag = try connection.run([PostgresConnection.Statement("COMMIT")])[0].tag
-                    guard tag == "COMMIT" else {
-                        throw PostgresError(.server, "the transaction was rolled back (\(tag))")
+                    result = try runAdmission(&session) { connection throws(PostgresError) in
+                        try connection.rows(statement.sql, statement.parameters)
                     }
-                } catch {
-                    forgetProgress(of: appended)
-                    throw error
+                } catch let error as PostgresError where error.code == .connection {
+                    result = try runAdmission(&session) { connection throws(PostgresError) in
+                        try connection.rows(statement.sql, statement.parameters)
+                    }
                 }
+                var report = CommitReport()
+                var unresolved: [[UInt8]] = []
+                for row in result {
+                    let id = try row.id(0)
+                    if row.isNull(1) {
+                        // Its key's holder committed while this statement waited on it.
+                        if let key = rows.first(where: { $0.record.id == id })?.key { unresolved.append(key) }
+                        report.duplicates[id] = 0
+                    } else {
+                        report.duplicates[id] = try row.id(1)
+                    }
+                }
+                if !unresolved.isEmpty {
+                    let holders = try runAdmission(&session) { connection throws(PostgresError) in
+                        try connection.rows(
+                            statements.keyHolders,
+                            [.array(unresolved.map { .bytea($0) }, of: PostgresValue.byteaOID)]
+                        )
+                    }
+                    var holderByKey: [[UInt8]: UInt64] = [:]
+                    for holder in holders { holderByKey[try holder.bytes(0)] = try holder.id(1) }
+                    for row in rows where report.duplicates[row.record.id] == 0 {
+                        report.duplicates[row.record.id] = row.key.flatMap { holderByKey[$0] } ?? 0
+                    }
+                }
+                forgetProgress(of: Array(report.duplicates.keys))
+                if outage.withLock({ $0 != nil }) { outage.withLock { $0 = nil } }
+                return report
+            } catch {
+                forgetProgress(of: rows.map(\.record.id))
+                throw error
             }
         }
     }
 
-    /// The last connection failure while admitting, until an append succeeds again.
+    /// Runs `body` on the admission connection; a connection failure is remembered for
+    /// `/healthz` until a commit succeeds.
+    private func runAdmission<Result>(
+        _ session: inout Session,
+        _ body: (PostgresConnection) throws(PostgresError) -> Result
+    ) throws(PostgresError) -> Result {
+        do {
+            return try body(try openConnection(&session))
+        } catch {
+            if error.code != .server { outage.withLock { $0 = error } }
+            throw error
+        }
+    }
+
+    /// The group's rows as one array per column, for `unnest`.
+    private func batchParameters(_ rows: [Row], now: Date) -> [PostgresValue] {
+        func column(_ type: UInt32, _ value: (Row) -> PostgresValue) -> PostgresValue {
+            .array(rows.map(value), of: type)
+        }
+        return [
+            column(PostgresValue.int8OID) { .id($0.record.id) },
+            column(PostgresValue.byteaOID) { .bytea($0.key) },
+            column(PostgresValue.timestamptzOID) { .timestamp($0.record.receivedAt) },
+            column(PostgresValue.timestamptzOID) { .timestamp($0.keyExpiresAt) },
+            column(PostgresValue.textOID) { .text($0.record.kind) },
+            column(PostgresValue.textOID) { .text($0.record.delivery.method) },
+            column(PostgresValue.textOID) { .text($0.record.delivery.target) },
+            column(PostgresValue.textOID) { .text(Self.encode($0.record.headers)) },
+            column(PostgresValue.byteaOID) { .bytea($0.record.body) },
+            column(PostgresValue.textOID) {
+                .text(($0.record.deadLetterReason == nil ? JournalRecord.State.pending : .deadLettered).rawValue)
+            },
+            column(PostgresValue.textOID) { .text($0.record.deadLetterReason) },
+            column(PostgresValue.timestamptzOID) { .timestamp($0.finishedAt) },
+            column(PostgresValue.boolOID) { .bool($0.countsWhenDone) },
+            column(PostgresValue.boolOID) { .bool($0.claims) },
+            .timestamp(now),
+            .text(owner),
+            .seconds(configuration.lease),
+        ]
+    }
+
+    /// The last connection failure while committing, until a commit succeeds again.
     package var unavailability: String? { outage.withLock { $0?.description } }
 
     // MARK: Dispatch
 
+    /// The pending deliveries this instance holds, and claims every one nobody holds (all of
+    /// them when no other instance runs).
     package func pendingEntries() throws -> [JournalEntry] {
-        let entries = try entries(matching: JournalQuery(states: [.pending]))
+        try checkOpen()
+        return try claim(includingOwn: true)
+    }
+
+    package var claimRenewalInterval: Duration? { configuration.lease / 3 }
+
+    package func renewClaims() throws -> [JournalEntry] {
+        try checkOpen()
+        _ = try withOperations { connection in
+            try connection.rows(statements.renewLeases, [.text(owner), .seconds(configuration.lease)])
+        }
+        return try claim(includingOwn: false)
+    }
+
+    /// Leases the pending deliveries whose lease lapsed (or that never had one) to this
+    /// instance, skipping rows another instance is claiming at this moment; with
+    /// `includingOwn`, also those it holds already.
+    private func claim(includingOwn: Bool) throws -> [JournalEntry] {
+        let lease: [PostgresValue] = [.text(owner), .seconds(configuration.lease), .bool(includingOwn)]
+        let rows = try withOperations { try $0.rows(statements.claim, lease) }
+        let records = try rows.map { try Self.record($0) }
+        guard !records.isEmpty else { return [] }
+        let handlers = try withOperations { connection in
+            try connection.rows(statements.progressOf, [.int64Array(records.map { Int64(bitPattern: $0.id) })])
+        }
+        var progressByID: [UInt64: [HandlerProgress]] = [:]
+        for row in handlers { progressByID[try row.id(0), default: []].append(try Self.progress(row)) }
+        let entries = records.map {
+            JournalEntry(record: $0, state: .pending, handlers: progressByID[$0.id] ?? [], finishedAt: nil)
+        }
         progress.withLock { progress in
             for entry in entries {
                 progress[entry.id] = Dictionary(uniqueKeysWithValues: entry.handlers.map { ($0.handler, $0) })
@@ -308,7 +424,13 @@ package final class PostgresDeliveryStore: DeliveryStore {
     package func requeue(ids: [UInt64]) throws -> [JournalRecord] {
         try commitProgress()
         let rows = try withOperations {
-            try $0.rows(statements.requeue, [.int64Array(Set(ids).sorted().map { Int64(bitPattern: $0) })])
+            try $0.rows(
+                statements.requeue,
+                [
+                    .int64Array(Set(ids).sorted().map { Int64(bitPattern: $0) }), .text(owner),
+                    .seconds(configuration.lease),
+                ]
+            )
         }
         let records = try rows.map { try Self.record($0) }
         progress.withLock { progress in
@@ -337,14 +459,7 @@ package final class PostgresDeliveryStore: DeliveryStore {
         }
         var handlers: [UInt64: [HandlerProgress]] = [:]
         for row in results[1].rows {
-            let progress = HandlerProgress(
-                handler: try row.text(1),
-                status: try HandlerProgress.Status(rawValue: row.text(2)).orThrow("an unknown handler status"),
-                attempts: Int(try row.int32(3)),
-                lastError: row.optionalText(4),
-                updatedAt: try row.date(5)
-            )
-            handlers[try row.id(0), default: []].append(progress)
+            handlers[try row.id(0), default: []].append(try Self.progress(row))
         }
         return try results[0].rows.map { row in
             let record = try Self.record(row)
@@ -401,8 +516,10 @@ package final class PostgresDeliveryStore: DeliveryStore {
             admission.withLock { $0.connection?.close() }
             operations.withLock { $0.connection?.close() }
         }
-        try commit()
+        _ = try commit()
         try commitProgress()
+        // Let the others take over at once what this instance leaves pending.
+        _ = try? withOperations { try $0.rows(statements.releaseLeases, [.text(owner)]) }
     }
 
     // MARK: Connections
@@ -415,12 +532,6 @@ package final class PostgresDeliveryStore: DeliveryStore {
     private func openConnection(_ session: inout Session) throws(PostgresError) -> PostgresConnection {
         if let connection = session.connection, !connection.isBroken { return connection }
         session.connection = nil
-        if case .open = session.transaction {
-            // The connection broke inside a transaction: the server rolled it back.
-            let error = PostgresError(.connection, "the connection broke during a transaction; it was rolled back")
-            session.transaction = .failed(error)
-            throw error
-        }
         let current = monotonicNanoseconds()
         if let refused = session.refused, current < refused.until { throw refused.error }
         do {
@@ -480,11 +591,22 @@ package final class PostgresDeliveryStore: DeliveryStore {
         )
     }
 
+    /// Progress from the columns `delivery_id, handler, status, attempts, last_error, updated_at`.
+    private static func progress(_ row: PostgresRow) throws(PostgresError) -> HandlerProgress {
+        HandlerProgress(
+            handler: try row.text(1),
+            status: try HandlerProgress.Status(rawValue: row.text(2)).orThrow("an unknown handler status"),
+            attempts: Int(try row.int32(3)),
+            lastError: row.optionalText(4),
+            updatedAt: try row.date(5)
+        )
+    }
+
     /// The store's SQL, with the schema's name in place.
     private struct Statements {
-        let insert: String
-        let claimAndInsert: String
-        let keyHolder: String
+        let insertBatch: String
+        let reserveIDs: String
+        let keyHolders: String
         let upsertProgress: String
         let finish: String
         let rememberKeyWhenDone: String
@@ -494,6 +616,10 @@ package final class PostgresDeliveryStore: DeliveryStore {
         let retention: String
         let forgetExpiredKeys: String
         let purge: String
+        let claim: String
+        let renewLeases: String
+        let releaseLeases: String
+        let progressOf: String
 
         init(_ s: String) {
             let columns = """
@@ -501,40 +627,42 @@ package final class PostgresDeliveryStore: DeliveryStore {
                 """
             let insertColumns = """
                 INSERT INTO \(s).deliveries (id, kind, received_at, method, target, headers, body, state,
-                    dead_letter_reason, finished_at, deduplication_key, key_expires_at, key_counts_when_done)
+                    dead_letter_reason, finished_at, deduplication_key, key_expires_at, key_counts_when_done,
+                    lease_owner, lease_expires_at)
                 """
-            // $1 key, $2 received at, $3 now, $4 key expiry, $5 kind, $6 method, $7 target,
-            // $8 headers, $9 body, $10 state, $11 dead-letter reason, $12 finished at,
-            // $13 whether the key counts only once done. Returns (appended id, duplicate of).
-            insert = """
-                WITH existing AS (
-                    SELECT delivery_id FROM \(s).deduplication_keys WHERE key = $1 AND expires_at > $3
-                ), stored AS (
-                    \(insertColumns)
-                    SELECT nextval('\(s).delivery_ids'), $5, $2, $6, $7, $8, $9, $10, $11, $12, $1, $4, $13
-                    WHERE NOT EXISTS (SELECT 1 FROM existing)
-                    RETURNING id
-                )
-                SELECT (SELECT id FROM stored), (SELECT delivery_id FROM existing)
-                """
-            // The claim replaces an expired holder; a live one (or one committed while this
-            // statement waited on its lock) leaves `claim` empty, and nothing is stored.
-            claimAndInsert = """
-                WITH claim AS (
+            // One array per column, zipped by unnest; $15 now, $16 this instance, $17 the lease in
+            // seconds (on the server's clock, shared by all instances). Returns the rows not stored, each
+            // with the delivery holding its key (NULL when that one committed while this waited).
+            insertBatch = """
+                WITH input AS (
+                    SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::timestamptz[], $4::timestamptz[], $5::text[],
+                        $6::text[], $7::text[], $8::text[], $9::bytea[], $10::text[], $11::text[], $12::timestamptz[],
+                        $13::boolean[], $14::boolean[])
+                    AS t(id, key, received_at, key_expires_at, kind, method, target, headers, body, state, reason,
+                        finished_at, counts_when_done, claims)
+                ), claimed AS (
                     INSERT INTO \(s).deduplication_keys AS k (key, delivery_id, expires_at)
-                    VALUES ($1, nextval('\(s).delivery_ids'), $4)
+                    SELECT key, id, key_expires_at FROM input WHERE claims
                     ON CONFLICT (key) DO UPDATE SET delivery_id = excluded.delivery_id, expires_at = excluded.expires_at
-                        WHERE k.expires_at <= $3
+                        WHERE k.expires_at <= $15
                     RETURNING delivery_id
                 ), stored AS (
                     \(insertColumns)
-                    SELECT delivery_id, $5, $2, $6, $7, $8, $9, $10, $11, $12, $1, $4, $13 FROM claim
+                    SELECT id, kind, received_at, method, target, headers, body, state, reason, finished_at, key,
+                        key_expires_at, counts_when_done, $16, clock_timestamp() + make_interval(secs => $17)
+                    FROM input
+                    WHERE CASE WHEN claims THEN id IN (SELECT delivery_id FROM claimed)
+                        ELSE key IS NULL OR NOT EXISTS (
+                            SELECT 1 FROM \(s).deduplication_keys k WHERE k.key = input.key AND k.expires_at > $15
+                        ) END
                     RETURNING id
                 )
-                SELECT (SELECT id FROM stored),
-                    (SELECT delivery_id FROM \(s).deduplication_keys WHERE key = $1 AND expires_at > $3)
+                SELECT input.id,
+                    (SELECT k.delivery_id FROM \(s).deduplication_keys k WHERE k.key = input.key AND k.expires_at > $15)
+                FROM input WHERE input.id NOT IN (SELECT id FROM stored)
                 """
-            keyHolder = "SELECT delivery_id FROM \(s).deduplication_keys WHERE key = $1"
+            reserveIDs = "SELECT nextval('\(s).delivery_ids')"
+            keyHolders = "SELECT key, delivery_id FROM \(s).deduplication_keys WHERE key = ANY($1)"
             upsertProgress = """
                 INSERT INTO \(s).handler_progress (delivery_id, handler, status, attempts, last_error, updated_at)
                 SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM \(s).deliveries WHERE id = $1)
@@ -558,7 +686,8 @@ package final class PostgresDeliveryStore: DeliveryStore {
                 """
             requeue = """
                 WITH requeued AS (
-                    UPDATE \(s).deliveries SET state = 'pending', finished_at = NULL
+                    UPDATE \(s).deliveries SET state = 'pending', finished_at = NULL, lease_owner = $2,
+                        lease_expires_at = clock_timestamp() + make_interval(secs => $3)
                     WHERE id = ANY($1) AND state <> 'pending'
                     RETURNING \(columns)
                 ), cleared AS (
@@ -595,6 +724,36 @@ package final class PostgresDeliveryStore: DeliveryStore {
                 SELECT count(*), coalesce(sum(size), 0)::bigint FROM gone
                 """
             forgetExpiredKeys = "DELETE FROM \(s).deduplication_keys WHERE expires_at <= $1"
+            // $1 this instance, $2 the lease in seconds, $3 whether to include its own.
+            claim = """
+                WITH claimed AS (
+                    UPDATE \(s).deliveries SET lease_owner = $1,
+                        lease_expires_at = clock_timestamp() + make_interval(secs => $2)
+                    WHERE id IN (
+                        SELECT id FROM \(s).deliveries
+                        WHERE state = 'pending' AND (
+                            ($3 AND lease_owner = $1) OR lease_expires_at IS NULL
+                            OR (lease_expires_at <= clock_timestamp() AND lease_owner IS DISTINCT FROM $1)
+                        )
+                        ORDER BY id
+                        FOR UPDATE SKIP LOCKED
+                    )
+                    RETURNING \(columns)
+                )
+                SELECT \(columns) FROM claimed ORDER BY id
+                """
+            renewLeases = """
+                UPDATE \(s).deliveries SET lease_expires_at = clock_timestamp() + make_interval(secs => $2)
+                WHERE lease_owner = $1 AND state = 'pending'
+                """
+            releaseLeases = """
+                UPDATE \(s).deliveries SET lease_expires_at = clock_timestamp()
+                WHERE lease_owner = $1 AND state = 'pending'
+                """
+            progressOf = """
+                SELECT delivery_id, handler, status, attempts, last_error, updated_at
+                FROM \(s).handler_progress WHERE delivery_id = ANY($1) ORDER BY delivery_id, handler
+                """
             purge = """
                 WITH gone AS (
                     DELETE FROM \(s).deliveries WHERE state = ANY($1) AND finished_at < $2 RETURNING id

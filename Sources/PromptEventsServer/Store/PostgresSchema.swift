@@ -10,7 +10,7 @@ struct PostgresSchema {
     static let migrations: [@Sendable (String) -> String] = [
         { schema in
             """
-            CREATE SEQUENCE \(schema).delivery_ids;
+            CREATE SEQUENCE \(schema).delivery_ids INCREMENT BY \(idBlockSize);
             CREATE TABLE \(schema).deliveries (
                 id bigint PRIMARY KEY,
                 kind text NOT NULL,
@@ -24,7 +24,9 @@ struct PostgresSchema {
                 finished_at timestamptz,
                 deduplication_key bytea,
                 key_expires_at timestamptz,
-                key_counts_when_done boolean NOT NULL
+                key_counts_when_done boolean NOT NULL,
+                lease_owner text,
+                lease_expires_at timestamptz
             );
             CREATE INDEX deliveries_pending ON \(schema).deliveries (id) WHERE state = 'pending';
             CREATE INDEX deliveries_finished ON \(schema).deliveries (finished_at) WHERE state <> 'pending';
@@ -45,6 +47,10 @@ struct PostgresSchema {
             """
         }
     ]
+
+    /// How many delivery ids an instance reserves at once: each `nextval` of the sequence is the
+    /// first of a block of this many.
+    static let idBlockSize: UInt64 = 128
 
     /// The version this binary migrates to.
     static var currentVersion: Int { migrations.count }
