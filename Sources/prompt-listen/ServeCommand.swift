@@ -237,6 +237,7 @@ enum ServeCommand {
             from: arguments,
             environment: environment
         )
+        if let warning = StoreSelection.warning(arguments) { options.warnings.append(warning) }
         return options
     }
 

@@ -10,6 +10,7 @@ struct StoreSelection {
     var journalDirectory = WebhookListener.Configuration().journalDirectory
     var url: PostgresURL?
     var schema = "prompt_events"
+    var lease = PostgresDeliveryStore.Configuration.defaultLease
 
     /// The environment variable that stands for `--store`.
     static let variable = "PROMPT_LISTEN_STORE"
@@ -32,6 +33,13 @@ struct StoreSelection {
                 }
             },
             .text("store-schema", "NAME", help: "Schema of the PostgreSQL store", \.schema, defaults: defaults),
+            .seconds(
+                "lease",
+                help: "Lease of a PostgreSQL store's pending work",
+                \.lease,
+                in: 2...3600,
+                defaults: defaults
+            ),
         ]
     }
 
@@ -49,14 +57,25 @@ struct StoreSelection {
         if url != nil, arguments.value("journal") != nil {
             throw UsageError(message: "--journal and --store name two stores; give one.")
         }
-        if url == nil, arguments.value("store-schema") != nil {
-            throw UsageError(message: "--store-schema needs --store (or $\(Self.variable)).")
+        for name in ["store-schema", "lease"] where url == nil && arguments.value(name) != nil {
+            throw UsageError(message: "--\(name) needs --store (or $\(Self.variable)).")
         }
+    }
+
+    /// A warning when the password is in a `--store` URL on the command line, which every user
+    /// of the machine can read in the process list.
+    static func warning(_ arguments: ParsedArguments) -> String? {
+        guard let text = arguments.value("store"), (try? PostgresURL(text, environment: [:]))?.hasPassword == true
+        else {
+            return nil
+        }
+        return "the --store URL's password is visible in the process list; put it in PGPASSWORD or ~/.pgpass, "
+            + "or the whole URL in \(variable)."
     }
 
     /// The listener's store location.
     var location: WebhookListener.Configuration.StoreLocation {
-        url.map { .postgres($0, schema: schema) } ?? .journal
+        url.map { .postgres($0, schema: schema, lease: lease) } ?? .journal
     }
 
     /// What error messages call the store.
@@ -71,6 +90,7 @@ struct StoreSelection {
         }
         var configuration = PostgresDeliveryStore.Configuration(url: url)
         configuration.schema = schema
+        configuration.lease = lease
         return try PostgresDeliveryStore(configuration: configuration)
     }
 }

@@ -68,6 +68,7 @@ struct PostgresCommandLineTests {
         #expect(server.terminate() == 0)
         let password = try Self.password(in: url)
         #expect(!server.standardError.contains(password))
+        #expect(server.standardError.contains("visible in the process list"))
         #expect(!listing.stdout.contains(password) && !listing.stderr.contains(password))
     }
 

@@ -80,9 +80,10 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
                 let report = journal.recoveryReport
                 if !report.isClean { observer(.warning("journal recovery: \(report)")) }
                 store = journal
-            case .postgres(let url, let schema):
+            case .postgres(let url, let schema, let lease):
                 var postgres = PostgresDeliveryStore.Configuration(url: url)
                 postgres.schema = schema
+                postgres.lease = lease
                 postgres.journal = journalConfiguration
                 if !url.isLoopbackOrPrivate {
                     observer(

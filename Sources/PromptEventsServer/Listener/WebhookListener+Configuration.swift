@@ -91,8 +91,9 @@ extension WebhookListener {
             case journal
             /// Tables in `schema` of a PostgreSQL database, shared by every instance given the same
             /// URL and schema: de-duplication and delivery ids span them all. The schema is
-            /// created or migrated at start.
-            case postgres(PostgresURL, schema: String = "prompt_events")
+            /// created or migrated at start. A pending delivery is leased to the instance handling
+            /// it; one not renewed for `lease` (an instance that died) is taken over by another.
+            case postgres(PostgresURL, schema: String = "prompt_events", lease: Duration = .seconds(30))
         }
 
         /// Creates a configuration.

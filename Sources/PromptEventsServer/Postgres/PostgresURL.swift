@@ -33,6 +33,9 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
     /// The password, if one was found; never printed.
     var password: String?
 
+    /// Whether a password was found (in the URL, the environment or the password file).
+    package var hasPassword: Bool { password != nil }
+
     /// Parses a URL, reading the password from the environment or the password file when the
     /// URL has none.
     ///

@@ -43,7 +43,10 @@ package final class PostgresDeliveryStore: DeliveryStore {
         /// How long a pending delivery stays with the instance handling it without a renewal.
         ///
         /// Default 30 s, renewed every third of it; past it, another instance takes it over.
-        package var lease: Duration = .seconds(30)
+        package var lease = defaultLease
+
+        /// 30 seconds.
+        package static let defaultLease: Duration = .seconds(30)
         /// Dropped headers, de-duplication window and retention periods (the size bound is not
         /// used).
         package var journal = Journal.Configuration()
@@ -385,30 +388,48 @@ package final class PostgresDeliveryStore: DeliveryStore {
             return writes
         }
         guard !writes.isEmpty else { return }
-        var batch: [PostgresConnection.Statement] = []
+        // Folded first: the latest attempt per handler, the last outcome per delivery, and no
+        // attempt of a delivery done in this batch (its progress is not kept).
+        var attempts: [String: (id: UInt64, progress: HandlerProgress)] = [:]
+        var outcomes: [UInt64: (state: JournalRecord.State, at: Date)] = [:]
         for write in writes {
             switch write {
-            case .attempt(let id, let attempt):
-                batch.append(
-                    PostgresConnection.Statement(
-                        statements.upsertProgress,
-                        [
-                            .id(id), .text(attempt.handler), .text(attempt.status.rawValue),
-                            .int32(Int32(clamping: attempt.attempts)), .text(attempt.lastError),
-                            .timestamp(attempt.updatedAt),
-                        ]
-                    )
-                )
-            case .finished(let id, let outcome, let at):
-                batch.append(
-                    PostgresConnection.Statement(statements.finish, [.id(id), .text(outcome.rawValue), .timestamp(at)])
-                )
-                if outcome == .done {
-                    batch.append(
-                        PostgresConnection.Statement(statements.rememberKeyWhenDone, [.id(id), .timestamp(at)])
-                    )
-                }
+            case .attempt(let id, let attempt): attempts["\(id)/\(attempt.handler)"] = (id, attempt)
+            case .finished(let id, let state, let at): outcomes[id] = (state, at)
             }
+        }
+        let kept = attempts.values.filter { outcomes[$0.id]?.state != .done }.sorted {
+            ($0.id, $0.progress.handler) < ($1.id, $1.progress.handler)
+        }
+        let finished = outcomes.sorted { $0.key < $1.key }
+        var batch: [PostgresConnection.Statement] = []
+        if !kept.isEmpty {
+            batch.append(
+                PostgresConnection.Statement(
+                    statements.upsertProgress,
+                    [
+                        .array(kept.map { .id($0.id) }, of: PostgresValue.int8OID),
+                        .array(kept.map { .text($0.progress.handler) }, of: PostgresValue.textOID),
+                        .array(kept.map { .text($0.progress.status.rawValue) }, of: PostgresValue.textOID),
+                        .array(kept.map { .int32(Int32(clamping: $0.progress.attempts)) }, of: PostgresValue.int4OID),
+                        .array(kept.map { .text($0.progress.lastError) }, of: PostgresValue.textOID),
+                        .array(kept.map { .timestamp($0.progress.updatedAt) }, of: PostgresValue.timestamptzOID),
+                    ]
+                )
+            )
+        }
+        if !finished.isEmpty {
+            batch.append(
+                PostgresConnection.Statement(
+                    statements.finish,
+                    [
+                        .array(finished.map { .id($0.key) }, of: PostgresValue.int8OID),
+                        .array(finished.map { .text($0.value.state.rawValue) }, of: PostgresValue.textOID),
+                        .array(finished.map { .timestamp($0.value.at) }, of: PostgresValue.timestamptzOID),
+                        .timestamp(now()),
+                    ]
+                )
+            )
         }
         do {
             _ = try withOperations { try $0.run(batch) }
@@ -609,7 +630,6 @@ package final class PostgresDeliveryStore: DeliveryStore {
         let keyHolders: String
         let upsertProgress: String
         let finish: String
-        let rememberKeyWhenDone: String
         let requeue: String
         let select: String
         let selectProgress: String
@@ -663,26 +683,33 @@ package final class PostgresDeliveryStore: DeliveryStore {
                 """
             reserveIDs = "SELECT nextval('\(s).delivery_ids')"
             keyHolders = "SELECT key, delivery_id FROM \(s).deduplication_keys WHERE key = ANY($1)"
+            // One array per column; one row per (delivery, handler), of stored deliveries only.
             upsertProgress = """
                 INSERT INTO \(s).handler_progress (delivery_id, handler, status, attempts, last_error, updated_at)
-                SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM \(s).deliveries WHERE id = $1)
+                SELECT u.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[], $5::text[],
+                    $6::timestamptz[]) AS u(delivery_id, handler, status, attempts, last_error, updated_at)
+                WHERE EXISTS (SELECT 1 FROM \(s).deliveries d WHERE d.id = u.delivery_id)
                 ON CONFLICT (delivery_id, handler) DO UPDATE SET status = excluded.status,
                     attempts = excluded.attempts, last_error = excluded.last_error, updated_at = excluded.updated_at
                 """
-            // A done delivery's progress is not kept: every handler succeeded.
+            // $1 ids, $2 states, $3 finish times, $4 now. A done delivery's progress is not kept
+            // (every handler succeeded); after-handlers keys count from now (one per key).
             finish = """
-                WITH finished AS (
-                    UPDATE \(s).deliveries SET state = $2, finished_at = $3 WHERE id = $1 RETURNING id, state
+                WITH outcome AS (
+                    SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS u(id, state, finished_at)
+                ), finished AS (
+                    UPDATE \(s).deliveries d SET state = outcome.state, finished_at = outcome.finished_at
+                    FROM outcome WHERE d.id = outcome.id
+                    RETURNING d.id, d.state, d.deduplication_key, d.key_expires_at, d.key_counts_when_done
+                ), cleared AS (
+                    DELETE FROM \(s).handler_progress WHERE delivery_id IN (SELECT id FROM finished WHERE state = 'done')
                 )
-                DELETE FROM \(s).handler_progress
-                WHERE delivery_id IN (SELECT id FROM finished WHERE state = 'done')
-                """
-            rememberKeyWhenDone = """
                 INSERT INTO \(s).deduplication_keys AS k (key, delivery_id, expires_at)
-                SELECT deduplication_key, id, key_expires_at FROM \(s).deliveries
-                WHERE id = $1 AND key_counts_when_done AND key_expires_at > $2
+                SELECT DISTINCT ON (deduplication_key) deduplication_key, id, key_expires_at FROM finished
+                WHERE state = 'done' AND key_counts_when_done AND key_expires_at > $4
+                ORDER BY deduplication_key, id
                 ON CONFLICT (key) DO UPDATE SET delivery_id = excluded.delivery_id, expires_at = excluded.expires_at
-                    WHERE k.expires_at <= $2
+                    WHERE k.expires_at <= $4
                 """
             requeue = """
                 WITH requeued AS (
