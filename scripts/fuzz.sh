@@ -6,7 +6,7 @@
 #   scripts/fuzz.sh repro <target> <input>...             run inputs once (no fuzzing)
 #   scripts/fuzz.sh seeds                                 regenerate Fuzz/Corpus/journal seeds
 #
-# Targets: http, json, signature, journal.
+# Targets: http, json, signature, journal, postgres.
 #
 # Each target is compiled with swiftc (not SwiftPM): the library sources it needs and the target
 # file form ONE module named PromptEvents, so the server files' `import PromptEvents` is ignored
@@ -29,7 +29,7 @@ ROOT=$PWD
 OUT=.build/fuzz
 SWIFTC=${SWIFTC:-swiftc}
 OPT=${FUZZ_OPT:--O}
-TARGETS=(http json signature journal)
+TARGETS=(http json signature journal postgres)
 
 die() { echo "fuzz.sh: $*" >&2; exit 2; }
 
@@ -42,8 +42,15 @@ sources() {
     json) echo "$library" Fuzz/JSON.swift ;;
     signature) echo "$library" Fuzz/Signature.swift ;;
     journal)
-        echo "$library" Sources/PromptEventsServer/Journal/*.swift Sources/PromptEventsServer/Store/*.swift Sources/PromptEventsServer/Metrics/*.swift \
+        echo "$library" Sources/PromptEventsServer/Journal/*.swift Sources/PromptEventsServer/Store/DeliveryStore.swift \
+            Sources/PromptEventsServer/Store/InMemoryDeliveryStore.swift Sources/PromptEventsServer/Metrics/*.swift \
             Sources/PromptEventsServer/Dispatch/AcknowledgementMode.swift Fuzz/JournalRecoveryTarget.swift
+        ;;
+    postgres)
+        echo "$library" Sources/PromptEventsServer/Postgres/PostgresProtocol.swift \
+            Sources/PromptEventsServer/Postgres/PostgresValue.swift Sources/PromptEventsServer/Postgres/PostgresError.swift \
+            Sources/PromptEventsServer/Postgres/SCRAM.swift Sources/PromptEventsServer/Journal/DeduplicationIndex.swift \
+            Fuzz/PostgresMessages.swift
         ;;
     *) die "unknown target '$1' (targets: ${TARGETS[*]}, all)" ;;
     esac
