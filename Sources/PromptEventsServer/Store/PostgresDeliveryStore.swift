@@ -330,17 +330,34 @@ package final class PostgresDeliveryStore: DeliveryStore {
 
     package func renewClaims() throws -> [JournalEntry] {
         try checkOpen()
-        _ = try withOperations { connection in
-            try connection.rows(statements.renewLeases, [.text(owner), .seconds(configuration.lease)])
+        let held = heldIDs()
+        if !held.isEmpty {
+            _ = try withOperations { connection in
+                try connection.rows(
+                    statements.renewLeases,
+                    [.text(owner), .seconds(configuration.lease), .int64Array(held)]
+                )
+            }
         }
         return try claim(includingOwn: false)
+    }
+
+    /// The deliveries this instance's dispatcher holds: appended or claimed here, not finished.
+    ///
+    /// Only these are renewed. A row this instance stored without knowing it (a commit whose
+    /// answer was lost, then answered 503) is not held: its lease lapses and a claim, here or
+    /// elsewhere, runs it.
+    private func heldIDs() -> [Int64] {
+        progress.withLock { $0.keys.map { Int64(bitPattern: $0) } }.sorted()
     }
 
     /// Leases the pending deliveries whose lease lapsed (or that never had one) to this
     /// instance, skipping rows another instance is claiming at this moment; with
     /// `includingOwn`, also those it holds already.
     private func claim(includingOwn: Bool) throws -> [JournalEntry] {
-        let lease: [PostgresValue] = [.text(owner), .seconds(configuration.lease), .bool(includingOwn)]
+        let lease: [PostgresValue] = [
+            .text(owner), .seconds(configuration.lease), .bool(includingOwn), .int64Array(heldIDs()),
+        ]
         let rows = try withOperations { try $0.rows(statements.claim, lease) }
         let records = try rows.map { try Self.record($0) }
         guard !records.isEmpty else { return [] }
@@ -751,7 +768,8 @@ package final class PostgresDeliveryStore: DeliveryStore {
                 SELECT count(*), coalesce(sum(size), 0)::bigint FROM gone
                 """
             forgetExpiredKeys = "DELETE FROM \(s).deduplication_keys WHERE expires_at <= $1"
-            // $1 this instance, $2 the lease in seconds, $3 whether to include its own.
+            // $1 this instance, $2 the lease in seconds, $3 whether to include its own, $4 the ids
+            // it holds (never claimed again).
             claim = """
                 WITH claimed AS (
                     UPDATE \(s).deliveries SET lease_owner = $1,
@@ -759,8 +777,8 @@ package final class PostgresDeliveryStore: DeliveryStore {
                     WHERE id IN (
                         SELECT id FROM \(s).deliveries
                         WHERE state = 'pending' AND (
-                            ($3 AND lease_owner = $1) OR lease_expires_at IS NULL
-                            OR (lease_expires_at <= clock_timestamp() AND lease_owner IS DISTINCT FROM $1)
+                            ($3 AND lease_owner = $1)
+                            OR (NOT (id = ANY($4)) AND (lease_expires_at IS NULL OR lease_expires_at <= clock_timestamp()))
                         )
                         ORDER BY id
                         FOR UPDATE SKIP LOCKED
@@ -769,9 +787,11 @@ package final class PostgresDeliveryStore: DeliveryStore {
                 )
                 SELECT \(columns) FROM claimed ORDER BY id
                 """
+            // $1 this instance, $2 the lease in seconds, $3 the ids it holds.
             renewLeases = """
-                UPDATE \(s).deliveries SET lease_expires_at = clock_timestamp() + make_interval(secs => $2)
-                WHERE lease_owner = $1 AND state = 'pending'
+                UPDATE \(s).deliveries SET lease_owner = $1,
+                    lease_expires_at = clock_timestamp() + make_interval(secs => $2)
+                WHERE id = ANY($3) AND state = 'pending'
                 """
             releaseLeases = """
                 UPDATE \(s).deliveries SET lease_expires_at = clock_timestamp()

@@ -109,6 +109,25 @@ struct PostgresStoreTests {
         #expect(try bystander.renewClaims().isEmpty, "a renewed lease lapsed")
     }
 
+    /// A commit whose answer was lost stores rows the instance then answered 503 for and never
+    /// dispatches; they carry its name, but it does not hold them, so they must not stay leased.
+    @Test func aRowStoredUnknowinglyIsClaimedOnceItsLeaseLapsesEvenByItsOwner() throws {
+        let schema = Schema()
+        let store = try schema.store()
+        let admin = try PostgresTestServer.connect()
+        try admin.execute(
+            script: """
+                INSERT INTO \(schema.name).deliveries (id, kind, received_at, method, target, headers, body, state,
+                    key_counts_when_done, lease_owner, lease_expires_at)
+                VALUES (99999, 'message/added', now(), 'POST', '/message/added', '', '{}', 'pending', false,
+                    '\(store.owner)', now() - interval '1 second')
+                """
+        )
+        #expect(try store.renewClaims().map(\.id) == [99999])
+        // Now held: renewed, not claimed again.
+        #expect(try store.renewClaims().isEmpty)
+    }
+
     @Test func aStoreClosedCleanlyHandsItsPendingDeliveriesOverAtOnce() throws {
         let schema = Schema()
         let leaving = try schema.store()
