@@ -185,11 +185,22 @@ package final class Dispatcher: Sendable {
     /// Handlers that already succeeded or were dead-lettered for a pending delivery are not run
     /// again; failed ones continue with their attempt count.
     ///
-    /// - Parameter resumingPending: Whether to resume the journal's pending deliveries; `false`
-    ///   for a replay tool that must run only what it selects, with its own handlers.
-    /// - Throws: ``JournalError`` when the pending records cannot be read.
+    /// - Parameter resumingPending: Whether to resume the journal's pending deliveries, and with
+    ///   a shared store to keep claiming what dead instances leave; `false` for a replay tool that
+    ///   must run only what it selects, with its own handlers.
+    /// - Throws: The store's error when the pending records cannot be read. The dispatcher runs
+    ///   all the same: new deliveries are handled, and a shared store's claims pick the pending
+    ///   ones up later.
     package func start(resumingPending: Bool = true) throws {
-        let pending = resumingPending ? try journal?.pendingEntries() ?? [] : []
+        var pending: [JournalEntry] = []
+        var failure: (any Error)?
+        if resumingPending {
+            do {
+                pending = try journal?.pendingEntries() ?? []
+            } catch {
+                failure = error
+            }
+        }
         let (jobs, jobsContinuation) = AsyncStream.makeStream(of: [Job].self)
         let (syncRequests, syncContinuation) = AsyncStream.makeStream(
             of: Void.self,
@@ -204,8 +215,9 @@ package final class Dispatcher: Sendable {
             return true
         }
         guard started else { return }
-        let root = Task { await self.run(jobs: jobs, syncRequests: syncRequests) }
+        let root = Task { await self.run(jobs: jobs, syncRequests: syncRequests, claiming: resumingPending) }
         state.withLock { $0.root = root }
+        if let failure { throw failure }
     }
 
     /// Stops: accepts nothing new, abandons backoff waits, lets running attempts finish for up to
@@ -370,13 +382,13 @@ package final class Dispatcher: Sendable {
 
     // MARK: - Running
 
-    private func run(jobs: AsyncStream<[Job]>, syncRequests: AsyncStream<Void>) async {
+    private func run(jobs: AsyncStream<[Job]>, syncRequests: AsyncStream<Void>, claiming: Bool) async {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.syncProgressLoop(syncRequests) }
             if let interval = configuration.retentionInterval, journal != nil {
                 group.addTask { await self.retentionLoop(every: interval) }
             }
-            if let interval = journal?.claimRenewalInterval {
+            if claiming, let interval = journal?.claimRenewalInterval {
                 group.addTask { await self.claimLoop(every: interval) }
             }
             for await batch in jobs {

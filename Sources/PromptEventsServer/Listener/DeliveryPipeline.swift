@@ -112,7 +112,7 @@ final class DeliveryPipeline: DeliverySink, @unchecked Sendable {
         do {
             try dispatcher.start()
         } catch {
-            observer(.warning("cannot resume pending deliveries: \(error)"))
+            observer(.warning("cannot resume pending deliveries (new ones are handled): \(error)"))
         }
     }
 

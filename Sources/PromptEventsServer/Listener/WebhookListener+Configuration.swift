@@ -72,12 +72,12 @@ extension WebhookListener {
         public var journalDirectory: String
         /// Where durable deliveries are kept.
         ///
-        /// Default ``StoreLocation/journal``, the file journal; ``StoreLocation/postgres(_:schema:)``
+        /// Default ``StoreLocation/journal``, the file journal; ``StoreLocation/postgres(_:schema:lease:)``
         /// shares one store between several instances. Unused in ``AcknowledgementMode/inMemory``.
         public var store: StoreLocation = .journal
         /// The journal's limits and retention; used unless the mode is ``AcknowledgementMode/inMemory``.
         ///
-        /// With ``StoreLocation/postgres(_:schema:)``, its dropped headers, de-duplication window
+        /// With ``StoreLocation/postgres(_:schema:lease:)``, its dropped headers, de-duplication window
         /// and retention periods apply; its size bound does not.
         public var journal = Journal.Configuration()
         /// Handler concurrency, time budget and retries.

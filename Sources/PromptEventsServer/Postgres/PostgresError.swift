@@ -12,7 +12,7 @@ public struct PostgresError: Error, Hashable, Sendable, CustomStringConvertible 
 
         fileprivate let kind: Kind
 
-        /// The URL or a setting is wrong (the listener exits 64).
+        /// The URL or a setting is wrong, or the database holds a schema this binary cannot use.
         public static let invalidConfiguration = Code(kind: .invalidConfiguration)
         /// Connecting failed, or the connection broke; the store reconnects on its next use.
         public static let connection = Code(kind: .connection)

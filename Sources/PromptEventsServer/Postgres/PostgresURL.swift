@@ -142,10 +142,11 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
     /// local, unique local IPv6, or a Unix socket): traffic to it is not encrypted.
     public var isLoopbackOrPrivate: Bool {
         guard case .tcp(let host, _) = endpoint else { return true }
-        if host == "localhost" || host == "::1" || host.lowercased().hasPrefix("fd")
-            || host.lowercased().hasPrefix("fe80:")
-        {
-            return true
+        let lowered = host.lowercased()
+        if lowered == "localhost" || lowered == "::1" { return true }
+        if lowered.contains(":") {
+            // IPv6: unique local fc00::/7, link local fe80::/10.
+            return ["fc", "fd", "fe8", "fe9", "fea", "feb"].contains { lowered.hasPrefix($0) }
         }
         let octets = host.split(separator: ".").compactMap { UInt8($0) }
         guard octets.count == 4 else { return false }

@@ -23,12 +23,15 @@ package import Foundation
 /// - **Progress** (attempts, outcomes) is buffered and written by ``commitProgress()`` in one
 ///   round trip on a second connection, which also serves inspection, replay and retention.
 ///
+/// - **Leases**: each pending delivery belongs to the instance handling it (``Configuration/lease``,
+///   renewed by ``renewClaims()``); one whose lease lapsed (its instance died) is claimed by
+///   the next ``renewClaims()`` anywhere.
+///
 /// A broken connection is dropped and opened again on the next call; while the server cannot
 /// be reached, calls fail at once for ``Configuration/reconnectDelay`` instead of each waiting
-/// for a connect (the listener answers 503 meanwhile, and `/healthz` says why). Not done yet:
-/// the store's size bound (``Journal/Configuration/maximumSize``) is not enforced, and the
-/// deliveries another instance left pending are resumed by whichever instance starts next, not
-/// leased.
+/// for a connect (the listener answers 503 meanwhile, and `/healthz` says why until a call
+/// succeeds again: a delivery, or the dispatcher's renewal every third of the lease). Not done
+/// yet: the store's size bound (``Journal/Configuration/maximumSize``) is not enforced.
 package final class PostgresDeliveryStore: DeliveryStore {
     /// Where the database is and how the store uses it.
     package struct Configuration: Sendable {
@@ -227,15 +230,8 @@ package final class PostgresDeliveryStore: DeliveryStore {
                 batchParameters(rows, now: current)
             )
             do {
-                let result: [PostgresRow]
-                do {
-                    result = try runAdmission(&session) { connection throws(PostgresError) in
-                        try connection.rows(statement.sql, statement.parameters)
-                    }
-                } catch let error as PostgresError where error.code == .connection {
-                    result = try runAdmission(&session) { connection throws(PostgresError) in
-                        try connection.rows(statement.sql, statement.parameters)
-                    }
+                let result = try runAdmission(&session) { connection throws(PostgresError) in
+                    try connection.rows(statement.sql, statement.parameters)
                 }
                 var report = CommitReport()
                 var unresolved: [[UInt8]] = []
@@ -273,13 +269,23 @@ package final class PostgresDeliveryStore: DeliveryStore {
     }
 
     /// Runs `body` on the admission connection; a connection failure is remembered for
-    /// `/healthz` until a commit succeeds.
+    /// `/healthz` until a call succeeds.
+    ///
+    /// A connection that had been open and turns out dead (the server restarted, or ended it,
+    /// while it was idle) is replaced and `body` run once more. For a commit that is safe: the
+    /// statement either never ran, or ran and committed, and then the retry conflicts on the
+    /// group's ids and fails (503; the sender's retry meets the key of the stored original).
     private func runAdmission<Result>(
         _ session: inout Session,
         _ body: (PostgresConnection) throws(PostgresError) -> Result
     ) throws(PostgresError) -> Result {
+        let wasOpen = session.connection.map { !$0.isBroken } ?? false
         do {
-            return try body(try openConnection(&session))
+            do {
+                return try body(try openConnection(&session))
+            } catch let error where wasOpen && error.code == .connection {
+                return try body(try openConnection(&session))
+            }
         } catch {
             if error.code != .server { outage.withLock { $0 = error } }
             throw error
@@ -330,6 +336,8 @@ package final class PostgresDeliveryStore: DeliveryStore {
 
     package func renewClaims() throws -> [JournalEntry] {
         try checkOpen()
+        // Progress a failed write left buffered goes out now, not only with the next attempt's.
+        try commitProgress()
         let held = heldIDs()
         if !held.isEmpty {
             _ = try withOperations { connection in
@@ -583,9 +591,19 @@ package final class PostgresDeliveryStore: DeliveryStore {
         }
     }
 
+    /// Runs `body` on the operations connection. Its outcome also tells `/healthz`: a
+    /// connection failure is an outage, a success ends one (so an idle instance notices both
+    /// within one renewal).
     private func withOperations<Result>(_ body: (PostgresConnection) throws -> Result) throws -> Result {
-        try operations.withLock { (session) throws -> Result in
-            try body(try openConnection(&session))
+        do {
+            let result = try operations.withLock { (session) throws -> Result in
+                try body(try openConnection(&session))
+            }
+            if outage.withLock({ $0 != nil }) { outage.withLock { $0 = nil } }
+            return result
+        } catch let error as PostgresError where error.code != .server {
+            outage.withLock { $0 = error }
+            throw error
         }
     }
 

@@ -362,3 +362,62 @@ extension PostgresStoreTests {
         #expect(try stored.first?.int64(0) == 2)
     }
 }
+
+extension PostgresStoreTests {
+    /// `replay` runs a dispatcher of its own with its own actions: it must run what it selects
+    /// and nothing else, not claim the pending work a dead instance left.
+    @Test func aDispatcherThatDoesNotResumeDoesNotClaimEither() async throws {
+        let schema = Schema()
+        let lease: (inout PostgresDeliveryStore.Configuration) -> Void = { $0.lease = .milliseconds(300) }
+        let dead = try schema.store(configure: lease)
+        _ = try Self.append(dead, "{}")
+        try dead.commit()
+        let store = try schema.store(configure: lease)
+        let handlers = ScriptedHandlers(names: ["replay-action"]) { _, _, _ in }
+        let dispatcher = Dispatcher(handlers: handlers, store: store, configuration: DispatcherConfiguration())
+        try dispatcher.start(resumingPending: false)
+        // Several renewal periods past the dead instance's lease.
+        try await Task.sleep(for: .milliseconds(900))
+        await dispatcher.shutdown(gracePeriod: .zero)
+        #expect(handlers.runs("replay-action") == 0)
+        #expect(try store.entries(matching: JournalQuery(states: [.pending])).count == 1)
+    }
+
+    @Test func aListenerWhoseStartUpReadFailsStillHandlesNewDeliveries() async throws {
+        let role = try Role()
+        let schema = Schema()
+        var configuration = WebhookListener.Configuration(port: 0)
+        configuration.store = .postgres(try role.url, schema: schema.name)
+        let handled = Locked(0)
+        var receiver = WebhookReceiver(authentication: Authentication(hubSecrets: [HubSecret(TestListener.secret)]))
+        receiver.on(.messageAdded, name: "count") { _ in handled.withLock { $0 += 1 } }
+        let listener = try WebhookListener(receiver: receiver, configuration: configuration)
+        // The database goes away between opening the store and resuming its pending deliveries.
+        try role.lockOut(true)
+        listener.start()
+        try await Task.sleep(for: .milliseconds(300))
+        try role.lockOut(false)
+        try await Task.sleep(for: .milliseconds(600))  // past the store's reconnect delay
+        let (body, headers) = TestListener.signed(#"{"orgId":1}"#)
+        let target = try HTTPURL("http://127.0.0.1:\(listener.address.port)/message/added")
+        let response = try HTTPClient().send(method: "POST", url: target, headers: Headers(headers), body: body)
+        #expect(response.status == 200)
+        for _ in 0..<200 where handled.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(handled.withLock { $0 } == 1)
+        listener.shutdown()
+        await listener.wait()
+    }
+
+    @Test func healthRecoversWithoutADeliveryOnceTheDatabaseIsBack() async throws {
+        let role = try Role()
+        let schema = Schema()
+        let store = try schema.store(url: try role.url)
+        try role.lockOut(true)
+        #expect(throws: PostgresError.self) { try store.renewClaims() }
+        #expect(store.unavailability != nil)
+        try role.lockOut(false)
+        try await Task.sleep(for: .milliseconds(600))  // past the store's reconnect delay
+        _ = try store.renewClaims()
+        #expect(store.unavailability == nil)
+    }
+}

@@ -104,7 +104,9 @@ import Testing
     @Test(arguments: [
         ("postgres://u@127.0.0.1/d", true), ("postgres://u@10.1.2.3/d", true), ("postgres://u@172.20.0.1/d", true),
         ("postgres://u@192.168.1.1/d", true), ("postgres://u@/d?host=/tmp", true), ("postgres://u@[::1]/d", true),
-        ("postgres://u@203.0.113.9/d", false), ("postgres://u@172.32.0.1/d", false),
+        ("postgres://u@203.0.113.9/d", false), ("postgres://u@fdb.example.com/d", false),
+        ("postgres://u@[fc00::5]/d", true), ("postgres://u@[2001:db8::1]/d", false),
+        ("postgres://u@172.32.0.1/d", false),
         ("postgres://u@db.example.com/d", false),
     ])
     func aServerOffLoopbackOrAPrivateNetworkIsNoticed(_ text: String, _ isPrivate: Bool) throws {
