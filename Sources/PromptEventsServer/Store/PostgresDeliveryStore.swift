@@ -591,9 +591,10 @@ package final class PostgresDeliveryStore: DeliveryStore {
         }
     }
 
-    /// Runs `body` on the operations connection. Its outcome also tells `/healthz`: a
-    /// connection failure is an outage, a success ends one (so an idle instance notices both
-    /// within one renewal).
+    /// Runs `body` on the operations connection.
+    ///
+    /// Its outcome also tells `/healthz`: a connection failure is an outage, a success ends one
+    /// (so an idle instance notices both within one renewal).
     private func withOperations<Result>(_ body: (PostgresConnection) throws -> Result) throws -> Result {
         do {
             let result = try operations.withLock { (session) throws -> Result in
