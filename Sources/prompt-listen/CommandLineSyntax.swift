@@ -8,6 +8,8 @@ struct OptionSpec: Sendable {
     let help: String
     /// Whether the option may be given more than once.
     var repeatable = false
+    /// The values it accepts, when it accepts only a fixed set (shell completion offers them).
+    var choices: [String] = []
 }
 
 /// A subcommand's description: its options, arguments and help text.

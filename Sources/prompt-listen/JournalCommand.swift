@@ -12,7 +12,13 @@ enum JournalCommand {
     static let filterSpecs: [OptionSpec] =
         StoreSelection.declarations.map(\.spec) + [
             OptionSpec(name: "kind", value: "KIND", help: "Only this event kind.", repeatable: true),
-            OptionSpec(name: "state", value: "STATE", help: "Only pending, done or dead.", repeatable: true),
+            OptionSpec(
+                name: "state",
+                value: "STATE",
+                help: "Only pending, done or dead.",
+                repeatable: true,
+                choices: ["pending", "done", "dead"]
+            ),
             OptionSpec(name: "since", value: "TIME", help: "Received at or after TIME (ISO 8601, or 30m, 2h, 7d ago)."),
             OptionSpec(name: "until", value: "TIME", help: "Received before TIME."),
         ]

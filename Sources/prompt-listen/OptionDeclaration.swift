@@ -4,7 +4,7 @@
 /// The help line's default is rendered from the options' own default value, so the help cannot
 /// drift from what the command does (swift-argument-parser's one declaration per option).
 struct OptionDeclaration<Options> {
-    let spec: OptionSpec
+    private(set) var spec: OptionSpec
     /// The environment variable read when the option is not given, if any.
     var environment: String?
     /// Throws ``UsageError`` for a value it cannot take.
@@ -91,7 +91,7 @@ struct OptionDeclaration<Options> {
         _ path: WritableKeyPath<Options, Value>,
         _ choices: KeyValuePairs<String, Value>
     ) -> Self {
-        Self(name, placeholder, help: help) { options, value in
+        var declaration = Self(name, placeholder, help: help) { options, value in
             guard let chosen = choices.first(where: { $0.key == value })?.value else {
                 let names = choices.map(\.key)
                 let list = names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
@@ -99,6 +99,8 @@ struct OptionDeclaration<Options> {
             }
             options[keyPath: path] = chosen
         }
+        declaration.spec.choices = choices.map(\.key)
+        return declaration
     }
 
     /// Applies every declaration to `options`: the values given (each value of a repeatable

@@ -34,6 +34,15 @@ enum PromptListen {
             printOutput("prompt-listen \(version)")
             return 0
         }
+        if arguments.first == "--generate-completion-script" {
+            guard arguments.count == 2, let shell = CompletionScripts.Shell(rawValue: arguments[1]) else {
+                printError("Error: --generate-completion-script takes bash, zsh or fish.")
+                printError("Usage: prompt-listen --generate-completion-script bash|zsh|fish")
+                return 64
+            }
+            writeAll(CompletionScripts.script(for: shell, commands: commands), to: STDOUT_FILENO)
+            return 0
+        }
         if arguments.count == 1, ["--help", "-h", "help"].contains(arguments[0]) {
             writeAll(overview, to: STDOUT_FILENO)
             return 0
@@ -114,6 +123,8 @@ enum PromptListen {
             "OPTIONS:",
             "  -h, --help     Show this help (also: help); help SUBCOMMAND shows a subcommand's.",
             "  -V, --version  Show the version (also: version).",
+            "  --generate-completion-script SHELL",
+            "                 Print a completion script for bash, zsh or fish (see Docs/CLI.md).",
             "",
             "  See 'prompt-listen SUBCOMMAND --help' for each subcommand's options.",
             "",

@@ -31,7 +31,12 @@ enum SendCommand {
                 help: "Set a top-level field (VALUE as JSON, else as a string).",
                 repeatable: true
             ),
-            OptionSpec(name: "signature-format", value: "FORMAT", help: "sha1 (default), hex, base64 or sha256."),
+            OptionSpec(
+                name: "signature-format",
+                value: "FORMAT",
+                help: "sha1 (default), hex, base64 or sha256.",
+                choices: ["sha1", "hex", "base64", "sha256"]
+            ),
             OptionSpec(name: "count", value: "N", help: "Send N times (a quick load test); default 1."),
             OptionSpec(name: "concurrency", value: "C", help: "Connections used with --count; default 1."),
             OptionSpec(name: "timeout", value: "SECONDS", help: "Per-request timeout; default 10."),
