@@ -71,8 +71,10 @@ import Testing
         }
     }
 
-    /// zsh and fish read their scripts without error (`-n`: parse only). Under CI both shells
-    /// must be there (`.ci/run` installs them); elsewhere a missing one is left out.
+    /// zsh and fish read their scripts without error.
+    ///
+    /// `-n`: parse only. Under CI both shells must be there (`.ci/run` installs them); elsewhere
+    /// a missing one is left out.
     @Test(arguments: [CompletionScripts.Shell.zsh, .fish])
     func zshAndFishParseTheirScripts(_ shell: CompletionScripts.Shell) throws {
         let path = "/usr/bin/\(shell.rawValue)"
