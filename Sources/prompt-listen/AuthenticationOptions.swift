@@ -13,39 +13,54 @@ import Foundation
 /// separated by newlines) or a file (one value per line). Values for one method from all
 /// sources are alternatives. A value may carry an expiry: `VALUE@until=2026-12-31T00:00:00Z`.
 enum AuthenticationOptions {
-    static let specs: [OptionSpec] = [
-        OptionSpec(
-            name: "basic-auth",
-            value: "USER:PASSWORD",
-            help: "Basic credentials: accepted (serve) or sent (send).",
-            repeatable: true
-        ),
-        OptionSpec(
-            name: "basic-auth-file",
-            value: "PATH",
-            help: "Read USER:PASSWORD lines from a file.",
-            repeatable: true
-        ),
-        OptionSpec(
-            name: "hub-secret",
-            value: "SECRET",
-            help: "X-Hub-Signature secret: required (serve) or used to sign (send).",
-            repeatable: true
-        ),
-        OptionSpec(
-            name: "hub-secret-file",
-            value: "PATH",
-            help: "Read hub secrets from a file, one per line.",
-            repeatable: true
-        ),
-        OptionSpec(
-            name: "header",
-            value: "NAME=VALUE",
-            help: "Header token: required (serve) or sent (send).",
-            repeatable: true
-        ),
-        OptionSpec(name: "header-file", value: "PATH", help: "Read NAME=VALUE lines from a file.", repeatable: true),
-    ]
+    /// What a command does with the credentials, so each option's help is true where it is shown.
+    enum Role {
+        /// `serve`: requests must carry them.
+        case accepting
+        /// `send`, `replay --to`: requests are signed or sent with them.
+        case sending
+        /// `verify`: a saved body is checked with them.
+        case verifying
+    }
+
+    /// The options, their help worded for `role`.
+    static func specs(for role: Role) -> [OptionSpec] {
+        let (basic, hub, header): (String, String, String) =
+            switch role {
+            case .accepting:
+                (
+                    "Basic credentials a request may use.", "X-Hub-Signature secret requests are signed with.",
+                    "Header token a request must carry."
+                )
+            case .sending:
+                ("Basic credentials to send.", "X-Hub-Signature secret to sign with.", "Header token to send.")
+            case .verifying:
+                ("Basic credentials (unused).", "X-Hub-Signature secret to verify with.", "Header token (unused).")
+            }
+        return [
+            OptionSpec(name: "basic-auth", value: "USER:PASSWORD", help: basic, repeatable: true),
+            OptionSpec(
+                name: "basic-auth-file",
+                value: "PATH",
+                help: "Read USER:PASSWORD lines from a file.",
+                repeatable: true
+            ),
+            OptionSpec(name: "hub-secret", value: "SECRET", help: hub, repeatable: true),
+            OptionSpec(
+                name: "hub-secret-file",
+                value: "PATH",
+                help: "Read hub secrets from a file, one per line.",
+                repeatable: true
+            ),
+            OptionSpec(name: "header", value: "NAME=VALUE", help: header, repeatable: true),
+            OptionSpec(
+                name: "header-file",
+                value: "PATH",
+                help: "Read NAME=VALUE lines from a file.",
+                repeatable: true
+            ),
+        ]
+    }
 
     static let discussion = """
         Authentication: every configured method must pass; several values for one method are

@@ -37,22 +37,65 @@ struct CommandSpec: Sendable {
             )
         }
         let width = min(30, rows.map(\.0.count).max() ?? 0)
+        let indent = String(repeating: " ", count: 2 + width + 2)
         for (left, right) in rows {
+            var wrapped = Self.wrap(right, width: Self.columns - indent.count)
             if left.count > width {
                 lines.append("  \(left)")
-                lines.append("  " + String(repeating: " ", count: width) + "  " + right)
             } else {
-                lines.append("  " + left.padding(to: width) + "  " + right)
+                lines.append("  " + left.padding(to: width) + "  " + wrapped.removeFirst())
             }
+            lines += wrapped.map { indent + $0 }
         }
         if !discussion.isEmpty {
-            lines +=
-                ["", "DISCUSSION:"]
-                + discussion.split(separator: "\n", omittingEmptySubsequences: false).map {
-                    $0.isEmpty ? "" : "  " + $0
-                }
+            lines += ["", "DISCUSSION:"] + Self.reflow(discussion).map { $0.isEmpty ? "" : "  " + $0 }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension CommandSpec {
+    /// Help screens fit a terminal of this many columns.
+    static let columns = 80
+
+    /// `text` in lines of at most `width` characters, broken between words (a longer word
+    /// stands alone on its line).
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            if line.isEmpty {
+                line = String(word)
+            } else if line.count + 1 + word.count <= width {
+                line += " " + word
+            } else {
+                lines.append(line)
+                line = String(word)
+            }
+        }
+        return lines + [line]
+    }
+
+    /// A discussion re-flowed to the help screen's width: each paragraph of prose (lines that
+    /// begin without a space, up to a blank or indented line) wrapped anew; indented lines
+    /// (examples) kept as written.
+    static func reflow(_ discussion: String) -> [String] {
+        var lines: [String] = []
+        var paragraph: [Substring] = []
+        func flush() {
+            if !paragraph.isEmpty { lines += wrap(paragraph.joined(separator: " "), width: columns - 2) }
+            paragraph = []
+        }
+        for line in discussion.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.isEmpty || line.hasPrefix(" ") {
+                flush()
+                lines.append(String(line))
+            } else {
+                paragraph.append(line)
+            }
+        }
+        flush()
+        return lines
     }
 }
 

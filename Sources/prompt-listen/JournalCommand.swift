@@ -54,7 +54,8 @@ enum JournalCommand {
             Examples:
               prompt-listen journal --state dead
               prompt-listen journal show 8 --body > body.json
-              prompt-listen journal export --redact --kind customer/optOut > fixtures.jsonl
+              prompt-listen journal export --redact --kind customer/optOut \\
+                > fixtures.jsonl
             """
     )
 

@@ -112,19 +112,22 @@ enum PromptListen {
             "SUBCOMMANDS:",
         ]
         let width = commands.map(\.name.count).max() ?? 0
+        let indent = String(repeating: " ", count: 2 + width + 2)
         for command in commands {
-            lines.append(
-                "  " + command.name.padding(to: width) + "  " + command.abstract
-                    + (command.name == "serve" ? " (default)" : "")
+            var abstract = CommandSpec.wrap(
+                command.abstract + (command.name == "serve" ? " (default)" : ""),
+                width: CommandSpec.columns - indent.count
             )
+            lines.append("  " + command.name.padding(to: width) + "  " + abstract.removeFirst())
+            lines += abstract.map { indent + $0 }
         }
         lines += [
             "",
             "OPTIONS:",
-            "  -h, --help     Show this help (also: help); help SUBCOMMAND shows a subcommand's.",
+            "  -h, --help     Show this help (also: help); help SUBCOMMAND shows its options.",
             "  -V, --version  Show the version (also: version).",
             "  --generate-completion-script SHELL",
-            "                 Print a completion script for bash, zsh or fish (see Docs/CLI.md).",
+            "                 Print a completion script: bash, zsh or fish (see Docs/CLI.md).",
             "",
             "  See 'prompt-listen SUBCOMMAND --help' for each subcommand's options.",
             "",

@@ -18,7 +18,7 @@ enum ReplayCommand {
         ]
             + ServeCommand.spec.options.filter {
                 ["output", "exec", "exec-timeout", "forward-to", "max-attempts", "base-path"].contains($0.name)
-            } + AuthenticationOptions.specs,
+            } + AuthenticationOptions.specs(for: .sending),
         discussion: """
             Selects records with --kind, --state, --since and --until (all records by default).
             With --to, re-sends each record's exact body and Prompt.io headers, signed with the
@@ -29,7 +29,8 @@ enum ReplayCommand {
 
             Examples:
               prompt-listen replay --state dead --exec 'customer/optOut=./remove.sh'
-              prompt-listen replay --kind message/added --since 2h --to http://127.0.0.1:9090
+              prompt-listen replay --kind message/added --since 2h \\
+                --to http://127.0.0.1:9090
             """
     )
 

@@ -40,7 +40,7 @@ enum SendCommand {
             OptionSpec(name: "count", value: "N", help: "Send N times (a quick load test); default 1."),
             OptionSpec(name: "concurrency", value: "C", help: "Connections used with --count; default 1."),
             OptionSpec(name: "timeout", value: "SECONDS", help: "Per-request timeout; default 10."),
-        ] + AuthenticationOptions.specs,
+        ] + AuthenticationOptions.specs(for: .sending),
         discussion: """
             KIND is an event path such as message/added (see 'prompt-listen events'). Without
             --payload a built-in synthetic sample is sent, marked with a
@@ -48,7 +48,8 @@ enum SendCommand {
             method exactly as Prompt.io would sign it. Exit status: 0 when every answer is 2xx.
 
             Example:
-              prompt-listen send customer/optOut --to http://127.0.0.1:8080 --hub-secret-file secret.txt
+              prompt-listen send customer/optOut --to http://127.0.0.1:8080 \\
+                --hub-secret-file secret.txt
             """
     )
 

@@ -12,7 +12,7 @@ enum ServeCommand {
     static let spec = CommandSpec(
         name: "serve",
         abstract: "Listen for Prompt.io events and act on each one.",
-        options: declarations.map(\.spec) + AuthenticationOptions.specs,
+        options: declarations.map(\.spec) + AuthenticationOptions.specs(for: .accepting),
         discussion: """
             Prints each event (pretty on a terminal, one JSON object per line otherwise) unless
             --output quiet. --exec runs COMMAND with /bin/sh -c, the raw body on stdin and

@@ -13,7 +13,7 @@ enum VerifyCommand {
                 help: "The X-Hub-Signature value, e.g. sha1=… (or sha256=…)."
             ),
             OptionSpec(name: "explain", value: nil, help: "Say which check failed and the likely cause."),
-        ] + AuthenticationOptions.specs.filter { $0.name.hasPrefix("hub-secret") },
+        ] + AuthenticationOptions.specs(for: .verifying).filter { $0.name.hasPrefix("hub-secret") },
         discussion: """
             Verifies the signature over the file's exact bytes with the configured secrets (also
             PROMPT_LISTEN_HUB_SECRET). Exit status 0 when it verifies, 1 when it does not. With
@@ -22,7 +22,8 @@ enum VerifyCommand {
             and MACs are never printed.
 
             Example:
-              prompt-listen verify --payload body.json --signature sha1=5d61… --hub-secret-file secret.txt --explain
+              prompt-listen verify --payload body.json --signature sha1=5d61… \\
+                --hub-secret-file secret.txt --explain
             """
     )
 

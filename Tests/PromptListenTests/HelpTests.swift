@@ -20,6 +20,16 @@ import Testing
         #expect(spec.help.contains("OPTIONS:"))
     }
 
+    /// Every help screen fits an 80-column terminal, examples included.
+    @Test(arguments: PromptListen.commands.map(\.name) + ["overview"])
+    func helpScreenLinesFitEightyColumns(_ name: String) {
+        let help =
+            name == "overview" ? PromptListen.overview : PromptListen.commands.first { $0.name == name }?.help ?? ""
+        for line in help.split(separator: "\n") where line.count > CommandSpec.columns {
+            Issue.record("\(name): \(line.count) columns: \(line)")
+        }
+    }
+
     @Test func overviewIsPinned() throws {
         #expect(PromptListen.overview == (try Self.pinned("overview")))
     }
