@@ -12,11 +12,18 @@ struct EventPrinter: Sendable {
     let output: ServeCommand.Output
     let color: Bool
 
+    /// Writes the event to standard output in one write, so a log line on stderr (or another
+    /// event printed at the same time) lands before or after it on a terminal, never inside.
     func print(_ event: AnyEvent) {
+        if let text = render(event) { writeOutput(text) }
+    }
+
+    /// The event as printed, its final newline included; `nil` when quiet.
+    func render(_ event: AnyEvent) -> [UInt8]? {
         let received = Timestamp.format(milliseconds: Int64((event.receivedAt.timeIntervalSince1970 * 1000).rounded()))
         switch output {
         case .quiet:
-            return
+            return nil
         case .json:
             var line: [UInt8] = []
             line.reserveCapacity(event.body.count + 160)
@@ -40,7 +47,7 @@ struct EventPrinter: Sendable {
                 }
             }
             line += "}\n".utf8
-            writeOutput(line)
+            return line
         case .pretty:
             let bold = color ? "\u{1B}[1;36m" : ""
             let dim = color ? "\u{1B}[2m" : ""
@@ -48,8 +55,10 @@ struct EventPrinter: Sendable {
             var title = "\(bold)\(event.kind.rawValue)\(reset)"
             if let org = event.orgID { title += "  org \(org)" }
             if let id = event.deliveryID { title += "  #\(id)" }
-            printOutput("\(dim)── \(received) ──\(reset) \(title)")
-            printOutput(JSONValue.object(event.json).serialized(pretty: true))
+            return Array(
+                "\(dim)── \(received) ──\(reset) \(title)\n\(JSONValue.object(event.json).serialized(pretty: true))\n"
+                    .utf8
+            )
         }
     }
 }
