@@ -57,6 +57,35 @@ def metrics(port, timeout=10):
     return values
 
 
+def start_nginx(work, ports, front):
+    """nginx (one worker, in the foreground) on 127.0.0.1:`front`, balancing over the listeners
+    on `ports` and retrying a failed POST on the next one (`proxy_next_upstream ...
+    non_idempotent`), as a load balancer in front of instances does. Returns the process."""
+    servers = "".join(f"server 127.0.0.1:{port} max_fails=1 fail_timeout=2s; " for port in ports)
+    with open(os.path.join(work, "nginx.conf"), "w") as conf:
+        conf.write(f"""worker_processes 1; daemon off; pid {work}/nginx.pid; error_log {work}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  upstream listeners {{ {servers} keepalive 32; }}
+  server {{
+    listen 127.0.0.1:{front};
+    location / {{
+      proxy_pass http://listeners;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      # A POST that failed on one instance is retried on another: at-least-once.
+      proxy_next_upstream error timeout http_502 http_503 non_idempotent;
+    }}
+  }}
+}}
+""")
+    process = subprocess.Popen(["nginx", "-c", os.path.join(work, "nginx.conf"), "-p", work],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return process
+
+
 def stop_process(process, timeout=15):
     """SIGTERM to `process` by its PID, SIGKILL if it has not exited after `timeout` seconds;
     returns its exit status."""

@@ -22,7 +22,7 @@ Not part of CI (it runs a minute or more); its last figures are in Docs/Operatio
 """
 import argparse, collections, http.client, json, os, shutil, signal, subprocess, sys, tempfile, threading, time
 
-from listener import DEFAULT_BINARY, signature, stop_process, wait_for_port
+from listener import DEFAULT_BINARY, signature, start_nginx, stop_process, wait_for_port
 
 SECRET = "scale-out-secret"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -75,28 +75,7 @@ def main():
                                               stderr=open(log, "wb"), env=instance_env))
             ports.append(wait_for_port(log, processes[-1]))
         front = 18210
-        servers = "".join(f"server 127.0.0.1:{port} max_fails=1 fail_timeout=2s; " for port in ports)
-        with open(os.path.join(work, "nginx.conf"), "w") as conf:
-            conf.write(f"""worker_processes 1; daemon off; pid {work}/nginx.pid; error_log {work}/nginx-error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  upstream listeners {{ {servers} keepalive 32; }}
-  server {{
-    listen 127.0.0.1:{front};
-    location / {{
-      proxy_pass http://listeners;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_next_upstream error timeout http_502 http_503 non_idempotent;
-    }}
-  }}
-}}
-""")
-        nginx = subprocess.Popen(["nginx", "-c", os.path.join(work, "nginx.conf"), "-p", work],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        processes.append(nginx)
-        time.sleep(0.5)
+        processes.append(start_nginx(work, ports, front))
         acked, statuses, lock = set(), collections.Counter(), threading.Lock()
 
         def client(sequence):

@@ -10,7 +10,7 @@ Usage: scripts/scale-out.py [--count N] [--binary PATH]. Not part of the default
 """
 import argparse, http.client, json, os, shutil, signal, subprocess, sys, tempfile, threading, time
 
-from listener import DEFAULT_BINARY, signature, wait_for_port
+from listener import DEFAULT_BINARY, signature, start_nginx, wait_for_port
 
 SECRET = "scale-out-secret"
 
@@ -33,28 +33,7 @@ def main():
                 stdout=subprocess.DEVNULL, stderr=open(log, "wb"), env=dict(os.environ, PROMPT_LISTEN_HUB_SECRET=SECRET)))
             ports.append(wait_for_port(log, processes[-1]))
         front = 18200
-        with open(os.path.join(work, "nginx.conf"), "w") as conf:
-            conf.write(f"""worker_processes 1; daemon off; pid {work}/nginx.pid; error_log {work}/nginx-error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  upstream listeners {{ server 127.0.0.1:{ports[0]} max_fails=1 fail_timeout=2s; server 127.0.0.1:{ports[1]} max_fails=1 fail_timeout=2s; keepalive 16; }}
-  server {{
-    listen 127.0.0.1:{front};
-    location / {{
-      proxy_pass http://listeners;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      # A POST that failed on one instance is retried on the other: at-least-once.
-      proxy_next_upstream error timeout http_502 http_503 non_idempotent;
-    }}
-  }}
-}}
-""")
-        nginx = subprocess.Popen(["nginx", "-c", os.path.join(work, "nginx.conf"), "-p", work],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        processes.append(nginx)
-        time.sleep(0.5)
+        processes.append(start_nginx(work, ports, front))
         acked, statuses, lock = set(), {}, threading.Lock()
 
         def client(sequence):

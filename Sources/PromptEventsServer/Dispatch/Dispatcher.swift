@@ -643,13 +643,7 @@ package final class Dispatcher: Sendable {
 
     /// A shared store: renews this instance's leases and runs what a dead instance left.
     private func claimLoop(every interval: Duration) async {
-        while !Task.isCancelled {
-            do {
-                try await Task.sleep(for: interval)
-            } catch {
-                return
-            }
-            guard let journal else { return }
+        await periodically(every: interval) { journal in
             let claimed = Locked<[JournalEntry]>([])
             await onIOQueue {
                 do {
@@ -660,7 +654,7 @@ package final class Dispatcher: Sendable {
                 }
             }
             let entries = claimed.withLock { $0 }
-            guard !entries.isEmpty else { continue }
+            guard !entries.isEmpty else { return }
             state.withLock { state in
                 guard state.phase == .running, let continuation = state.jobs else { return }
                 Self.resume(entries, in: &state, continuation: continuation)
@@ -670,6 +664,13 @@ package final class Dispatcher: Sendable {
     }
 
     private func retentionLoop(every interval: Duration) async {
+        await periodically(every: interval) { journal in
+            await onIOQueue { _ = try? journal.applyRetention() }
+        }
+    }
+
+    /// Runs `work` on the store every `interval`, until the task is cancelled.
+    private func periodically(every interval: Duration, _ work: (any DeliveryStore) async -> Void) async {
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: interval)
@@ -677,7 +678,7 @@ package final class Dispatcher: Sendable {
                 return
             }
             guard let journal else { return }
-            await onIOQueue { _ = try? journal.applyRetention() }
+            await work(journal)
         }
     }
 

@@ -225,9 +225,7 @@ final class PostgresConnection: @unchecked Sendable {
                 results.append(current)
                 current = Result()
             case .error(let fields):
-                let error = PostgresError(serverFields: fields)
-                if error.breaksConnection { isBroken = true }
-                failure = failure ?? error
+                failure = failure ?? serverError(fields)
             case .readyForQuery:
                 if let failure { throw failure }
                 guard results.count == statements.count else {
@@ -256,9 +254,7 @@ final class PostgresConnection: @unchecked Sendable {
         while true {
             switch try receive(deadline: deadline) {
             case .error(let fields):
-                let error = PostgresError(serverFields: fields)
-                if error.breaksConnection { isBroken = true }
-                failure = failure ?? error
+                failure = failure ?? serverError(fields)
             case .readyForQuery:
                 if let failure { throw failure }
                 return
@@ -282,6 +278,14 @@ final class PostgresConnection: @unchecked Sendable {
     }
 
     // MARK: I/O
+
+    /// An `ErrorResponse` as an error; a fatal one (the server shutting down) marks the
+    /// connection broken.
+    private func serverError(_ fields: [UInt8: String]) -> PostgresError {
+        let error = PostgresError(serverFields: fields)
+        if error.breaksConnection { isBroken = true }
+        return error
+    }
 
     private func breaking(_ error: PostgresError) -> PostgresError {
         isBroken = true
