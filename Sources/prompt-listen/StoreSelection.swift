@@ -91,6 +91,9 @@ struct StoreSelection {
         var configuration = PostgresDeliveryStore.Configuration(url: url)
         configuration.schema = schema
         configuration.lease = lease
+        // Inspecting must not create an empty schema for a mistyped name; replay runs a store
+        // a listener made.
+        configuration.migrates = false
         return try PostgresDeliveryStore(configuration: configuration)
     }
 }

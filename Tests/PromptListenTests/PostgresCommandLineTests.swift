@@ -72,6 +72,23 @@ struct PostgresCommandLineTests {
         #expect(!listing.stdout.contains(password) && !listing.stderr.contains(password))
     }
 
+    @Test func inspectingASchemaThatDoesNotExistSaysSoAndCreatesNothing() throws {
+        let url = try Self.url
+        let schema = Schema()
+        let listing = try Binary.run(["journal", "--store", url, "--store-schema", schema.name])
+        #expect(listing.status == 1)
+        #expect(listing.stderr.contains("there is no prompt-listen schema \(schema.name)"), "\(listing.stderr)")
+        let connection = try PostgresConnection.connect(
+            to: try PostgresURL(url, environment: [:]),
+            timeout: .seconds(10)
+        )
+        let found = try connection.rows(
+            "SELECT count(*) FROM information_schema.schemata WHERE schema_name = $1",
+            [.text(schema.name)]
+        )
+        #expect(try found.first?.int64(0) == 0)
+    }
+
     @Test func aMalformedStoreURLIsAUsageError() throws {
         let result = try Binary.run(["serve", "--port", "0", "--store", "postgres://u:hunter2@127.0.0.1:0/db"])
         #expect(result.status == 64)

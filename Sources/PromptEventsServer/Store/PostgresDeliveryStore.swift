@@ -43,6 +43,10 @@ package final class PostgresDeliveryStore: DeliveryStore {
         package var timeout: Duration = .seconds(10)
         /// How long calls fail at once after a failed connect; default 500 ms.
         package var reconnectDelay: Duration = .milliseconds(500)
+        /// Whether opening the store creates or migrates its schema (a listener), or only checks
+        /// that it is there at this binary's version (inspection, which must not create an
+        /// empty schema for a mistyped name); default `true`.
+        package var migrates = true
         /// How long a pending delivery stays with the instance handling it without a renewal.
         ///
         /// Default 30 s, renewed every third of it; past it, another instance takes it over.
@@ -134,7 +138,11 @@ package final class PostgresDeliveryStore: DeliveryStore {
         self.owner = Self.instanceName()
         self.now = now
         let first = try Self.connect(configuration)
-        try schema.migrate(first)
+        if configuration.migrates {
+            try schema.migrate(first)
+        } else {
+            try schema.check(first)
+        }
         admission = Locked(Session(connection: first))
         operations = Locked(Session())
     }

@@ -79,6 +79,31 @@ struct PostgresSchema {
         self.name = name
     }
 
+    /// Checks that the schema exists at this binary's version, changing nothing.
+    ///
+    /// - Throws: ``PostgresError/Code/invalidConfiguration`` naming what is missing or different.
+    func check(_ connection: PostgresConnection) throws(PostgresError) {
+        let exists = try connection.rows(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'schema_version'",
+            [.text(name)]
+        )
+        guard try exists.first?.int64(0) == 1 else {
+            throw PostgresError(
+                .invalidConfiguration,
+                "there is no prompt-listen schema \(name) in this database (a listener with this --store and "
+                    + "--store-schema creates it)"
+            )
+        }
+        let rows = try connection.rows("SELECT coalesce(max(version), 0) FROM \(name).schema_version")
+        let found = Int(try rows.first?.int32(0) ?? 0)
+        guard found == Self.currentVersion else {
+            throw PostgresError(
+                .invalidConfiguration,
+                "the schema \(name) is at version \(found), this prompt-listen reads version \(Self.currentVersion)"
+            )
+        }
+    }
+
     /// Creates or migrates the schema; returns the version it was at before.
     ///
     /// - Throws: ``PostgresError``, also when the database holds a newer version than this binary knows.
