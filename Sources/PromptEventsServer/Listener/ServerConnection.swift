@@ -48,37 +48,13 @@ final class ServerConnection {
         case closed
     }
 
-    /// One request's place in the answer order: pipelined answers leave in request order.
-    private struct Slot {
-        enum Answer {
-            case ready(WebhookResponse)
-            case afterCommit(WebhookResponse)
-            case afterHandlers
-        }
-
-        let sequence: UInt64
-        /// The request's version, for the answer's connection fields (RFC 9112 §9.3).
-        let version: HTTPVersion
-        /// Whether the request was `HEAD` (the answer then has no body).
-        let isHead: Bool
-        let startedAt: UInt64
-        var record: RequestRecord
-        var answer: Answer
-
-        var awaitsCommit: Bool {
-            if case .afterCommit = answer { return true }
-            return false
-        }
-    }
-
     let fd: Int32
     let generation: UInt64
     let role: Role
     private let context: ServerContext
     private(set) var state: State = .idle
     private var parser: RequestParser
-    private var slots: [Slot] = []
-    private var nextSequence: UInt64 = 0
+    private var answers = AnswerQueue()
     private var output: [UInt8] = []
     private var outputOffset = 0
     /// When bytes last arrived (the idle and body timeouts count from it).
@@ -118,13 +94,13 @@ final class ServerConnection {
     /// Whether the connection is done: close it now.
     var isFinished: Bool {
         guard case .closing = state else { return false }
-        return slots.isEmpty && outputOffset == output.count
+        return answers.isEmpty && outputOffset == output.count
     }
 
     /// Whether nothing is in progress: no partial request, no answer pending or unsent.
     var isIdle: Bool {
         guard case .idle = state else { return false }
-        return slots.isEmpty && outputOffset == output.count
+        return answers.isEmpty && outputOffset == output.count
     }
 
     // MARK: - Inputs
@@ -158,27 +134,13 @@ final class ServerConnection {
     /// sent, or the outcome's failure (a 503) instead, or the duplicate answer for a delivery
     /// found to repeat another instance's.
     func commitFinished(_ outcome: CommitOutcome, now: UInt64) {
-        for index in slots.indices {
-            guard case .afterCommit(let response) = slots[index].answer else { continue }
-            if let failure = outcome.failure {
-                slots[index].answer = .ready(failure)
-            } else if let id = slots[index].record.deliveryID, let original = outcome.duplicates[id] {
-                slots[index].record.deliveryID = original
-                slots[index].record.duplicate = true
-                slots[index].answer = .ready(outcome.duplicateAnswer)
-            } else {
-                slots[index].answer = .ready(response)
-            }
-        }
+        answers.commitFinished(outcome)
         queueReadyAnswers(now: now)
     }
 
     /// The handlers finished the request with ticket `sequence` (after-handlers mode).
     func answer(_ sequence: UInt64, with response: WebhookResponse, now: UInt64) {
-        guard let index = slots.firstIndex(where: { $0.sequence == sequence }),
-            case .afterHandlers = slots[index].answer
-        else { return }
-        slots[index].answer = .ready(response)
+        guard answers.answer(sequence, with: response) else { return }
         queueReadyAnswers(now: now)
     }
 
@@ -225,11 +187,7 @@ final class ServerConnection {
     /// The grace period is over: answers still awaited from the handlers are 503, so their
     /// senders retry (the deliveries stay pending in the journal).
     func abandonAwaitedAnswers(now: UInt64) {
-        for index in slots.indices {
-            if case .afterHandlers = slots[index].answer {
-                slots[index].answer = .ready(Self.unavailable("Shutting down\n"))
-            }
-        }
+        answers.abandonAwaited(with: Self.unavailable("Shutting down\n"))
         state = .closing
         queueReadyAnswers(now: now)
     }
@@ -248,10 +206,10 @@ final class ServerConnection {
             case .closing, .closed, .parked:
                 return
             case .waitingForRoom:
-                guard slots.count < maximumPending, outputOffset == output.count else { return }
+                guard answers.count < maximumPending, outputOffset == output.count else { return }
                 state = parser.hasBufferedBytes ? .readingHead(since: now) : .idle
             case .idle, .readingHead:
-                guard slots.count < maximumPending else {
+                guard answers.count < maximumPending else {
                     state = .waitingForRoom
                     return
                 }
@@ -309,7 +267,7 @@ final class ServerConnection {
             state = .readingBody(head, .event(admitted), since: since)
             // RFC 9110 §10.1.1: a server MAY omit the interim response; it does so behind
             // pipelined answers, which must leave first.
-            if head.expectsContinue, head.framing != .none, slots.isEmpty {
+            if head.expectsContinue, head.framing != .none, answers.isEmpty {
                 ResponseWriter.writeContinue(into: &output)
             }
         case .failure(let rejection):
@@ -341,7 +299,7 @@ final class ServerConnection {
                     ? .draining : context.sink.unavailability.map { .storeUnavailable($0) } ?? .serving,
                 metrics: servesMetrics ? context.metrics : nil
             )
-            reserveSlot(head, record(head), .ready(response), since: since, now: now)
+            reserveAnswer(head, record(head), .ready(response), since: since, now: now)
         case .event(let admitted):
             deliver(head, body: body, admitted: admitted, since: since, now: now)
         }
@@ -366,14 +324,14 @@ final class ServerConnection {
             var record = record(head)
             record.bodyBytes = body.count
             record.reason = reason
-            reserveSlot(head, record, .ready(response), since: since, now: now)
+            reserveAnswer(head, record, .ready(response), since: since, now: now)
         case .accepted(let event):
             metrics.recordAuthenticated()
             var record = record(head)
             record.kind = event.kind
             record.bodyBytes = body.count
-            let ticket = Ticket(fd: fd, generation: generation, sequence: nextSequence)
-            let answer: Slot.Answer
+            let ticket = Ticket(fd: fd, generation: generation, sequence: answers.nextSequence)
+            let answer: AnswerQueue.Answer
             switch context.sink.accept(event, ticket: ticket) {
             case .respond(let response, let deliveryID, let duplicate):
                 record.deliveryID = deliveryID
@@ -387,13 +345,13 @@ final class ServerConnection {
             case .respondAfterCommit(let response, let deliveryID, let duplicate):
                 record.deliveryID = deliveryID
                 record.duplicate = duplicate
-                if !slots.contains(where: \.awaitsCommit) { context.awaitCommit(self) }
+                if !answers.awaitsCommit { context.awaitCommit(self) }
                 answer = .afterCommit(response)
             case .respondLater(let deliveryID):
                 record.deliveryID = deliveryID
                 answer = .afterHandlers
             }
-            reserveSlot(head, record, answer, since: since, now: now)
+            reserveAnswer(head, record, answer, since: since, now: now)
         }
     }
 
@@ -410,7 +368,7 @@ final class ServerConnection {
         var record = head.map(record) ?? RequestRecord(method: "-", path: "-", status: 0)
         record.reason = error.reason.label
         state = .closing
-        reserveSlot(head, record, .ready(response), since: since, now: now)
+        reserveAnswer(head, record, .ready(response), since: since, now: now)
     }
 
     private func requestTimedOut(head: RequestHead?, since: UInt64, now: UInt64) {
@@ -419,7 +377,7 @@ final class ServerConnection {
         record.reason = "request_timeout"
         state = .closing
         let response = WebhookResponse(status: 408, body: Array("Request Timeout\n".utf8))
-        reserveSlot(head, record, .ready(response), since: since, now: now)
+        reserveAnswer(head, record, .ready(response), since: since, now: now)
     }
 
     // MARK: - Answering
@@ -434,7 +392,7 @@ final class ServerConnection {
         var record = record(head)
         record.reason = reason
         state = .closing
-        reserveSlot(head, record, .ready(response), since: since, now: now)
+        reserveAnswer(head, record, .ready(response), since: since, now: now)
     }
 
     private func record(_ head: RequestHead) -> RequestRecord {
@@ -442,53 +400,44 @@ final class ServerConnection {
     }
 
     /// Takes the next place in the answer order, and writes what is ready.
-    private func reserveSlot(
+    private func reserveAnswer(
         _ head: RequestHead?,
         _ record: RequestRecord,
-        _ answer: Slot.Answer,
+        _ answer: AnswerQueue.Answer,
         since: UInt64,
         now: UInt64
     ) {
-        slots.append(
-            Slot(
-                sequence: nextSequence,
-                version: head?.version ?? .http11,
-                isHead: head?.method == "HEAD",
-                startedAt: since,
-                record: record,
-                answer: answer
-            )
+        answers.reserve(
+            version: head?.version ?? .http11,
+            isHead: head?.method == "HEAD",
+            record: record,
+            answer: answer,
+            since: since
         )
-        nextSequence += 1
         queueReadyAnswers(now: now)
     }
 
     /// Moves the ready answers at the front of the order into the output, serialised; the last
     /// answer of a closing connection says `Connection: close`.
     private func queueReadyAnswers(now: UInt64) {
-        var queued = 0
-        for slot in slots {
-            guard case .ready(let response) = slot.answer else { break }
-            let isLast: Bool
-            if case .closing = state { isLast = queued == slots.count - 1 } else { isLast = false }
+        let closing = if case .closing = state { true } else { false }
+        answers.departReady(closing: closing) { departure in
             if outputOffset == output.count {
                 output.removeAll(keepingCapacity: true)
                 outputOffset = 0
             }
             context.serialize(
-                response,
-                isHead: slot.isHead,
-                keepAlive: !isLast,
-                version: slot.version,
+                departure.response,
+                isHead: departure.place.isHead,
+                keepAlive: !departure.isLast,
+                version: departure.place.version,
                 into: &output
             )
-            var record = slot.record
-            record.status = response.status
-            record.latency = .nanoseconds(Int64(bitPattern: now &- slot.startedAt))
+            var record = departure.place.record
+            record.status = departure.response.status
+            record.latency = .nanoseconds(Int64(bitPattern: now &- departure.place.startedAt))
             context.observer(.request(record))
-            queued += 1
         }
-        slots.removeFirst(queued)
     }
 
     private static func unavailable(_ text: String) -> WebhookResponse {
