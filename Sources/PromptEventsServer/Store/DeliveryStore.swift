@@ -9,9 +9,9 @@ package import Foundation
 /// What the pipeline and the dispatcher need of a durable store of deliveries: the seam every
 /// store plugs into without the pipeline changing.
 ///
-/// Conformers: ``Journal`` (append-only files on this machine) and ``InMemoryDeliveryStore``
-/// (the same contract in memory, for tests and as the reference). A store shared by several
-/// instances (PostgreSQL) conforms the same way. `Tests/PromptEventsServerTests/
+/// Conformers: ``Journal`` (append-only files on this machine), ``PostgresDeliveryStore`` (one
+/// store shared by several instances) and ``InMemoryDeliveryStore`` (the same contract in
+/// memory, for tests and as the reference). `Tests/PromptEventsServerTests/
 /// DeliveryStoreConformanceTests.swift` runs one suite against every conformer.
 ///
 /// The contract, in the order a delivery meets it:
