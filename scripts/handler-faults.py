@@ -340,6 +340,11 @@ def main():
             if count != counts[category] * arguments.max_attempts:
                 failures.append(f"{count} failure warnings logged for {category}, expected "
                                 f"{counts[category] * arguments.max_attempts}")
+        # An ok command should never fail; if one did (a CI run once counted one retry too many),
+        # say which and why, from its warning lines.
+        ok_failures = [line for line in log_text.splitlines() if f"handler '{handler_name['ok']}' for " in line]
+        if ok_failures:
+            failures.append(f"{len(ok_failures)} attempts of the ok command failed, e.g. " + " | ".join(ok_failures[:3]))
 
         # Answers, processes, memory.
         if bad:
