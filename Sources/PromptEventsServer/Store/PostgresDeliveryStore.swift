@@ -96,24 +96,24 @@ package final class PostgresDeliveryStore: DeliveryStore {
     }
 
     /// A write of ``commitProgress()``.
-    private enum ProgressWrite {
+    enum ProgressWrite {
         case attempt(UInt64, HandlerProgress)
         case finished(UInt64, JournalRecord.State, at: Date)
     }
 
-    private let configuration: Configuration
+    let configuration: Configuration
     private let schema: PostgresSchema
     private let droppedHeaderNames: Set<Headers.CanonicalName>
     private let admission: Locked<Session>
     private let operations: Locked<Session>
-    private let buffered = Locked<[ProgressWrite]>([])
+    let buffered = Locked<[ProgressWrite]>([])
     /// The progress of the deliveries this instance appended or resumed and has not finished,
     /// so ``handlerProgress(for:)`` costs no round trip on the event loop's thread.
-    private let progress = Locked<[UInt64: [String: HandlerProgress]]>([:])
+    let progress = Locked<[UInt64: [String: HandlerProgress]]>([:])
     private let closed = Locked(false)
     /// The last connection failure of admission, until an append or commit succeeds again.
     private let outage = Locked<PostgresError?>(nil)
-    private let statements: PostgresStoreStatements
+    let statements: PostgresStoreStatements
     /// This instance's name on its leases: host, process id and a random part.
     let owner: String
     package let now: @Sendable () -> Date
@@ -331,238 +331,6 @@ package final class PostgresDeliveryStore: DeliveryStore {
     /// The last connection failure while committing, until a commit succeeds again.
     package var unavailability: String? { outage.withLock { $0?.description } }
 
-    // MARK: Dispatch
-
-    /// The pending deliveries this instance holds, and claims every one nobody holds (all of
-    /// them when no other instance runs).
-    package func pendingEntries() throws -> [JournalEntry] {
-        try checkOpen()
-        return try claim(includingOwn: true)
-    }
-
-    package var claimRenewalInterval: Duration? { configuration.lease / 3 }
-
-    package func renewClaims() throws -> [JournalEntry] {
-        try checkOpen()
-        // Progress a failed write left buffered goes out now, not only with the next attempt's.
-        try commitProgress()
-        let held = heldIDs()
-        if !held.isEmpty {
-            _ = try withOperations { connection in
-                try connection.rows(
-                    statements.renewLeases,
-                    [.text(owner), .seconds(configuration.lease), .int64Array(held)]
-                )
-            }
-        }
-        return try claim(includingOwn: false)
-    }
-
-    /// The deliveries this instance's dispatcher holds: appended or claimed here, not finished.
-    ///
-    /// Only these are renewed. A row this instance stored without knowing it (a commit whose
-    /// answer was lost, then answered 503) is not held: its lease lapses and a claim, here or
-    /// elsewhere, runs it.
-    private func heldIDs() -> [Int64] {
-        progress.withLock { $0.keys.map { Int64(bitPattern: $0) } }.sorted()
-    }
-
-    /// Leases the pending deliveries whose lease lapsed (or that never had one) to this
-    /// instance, skipping rows another instance is claiming at this moment; with
-    /// `includingOwn`, also those it holds already.
-    private func claim(includingOwn: Bool) throws -> [JournalEntry] {
-        let lease: [PostgresValue] = [
-            .text(owner), .seconds(configuration.lease), .bool(includingOwn), .int64Array(heldIDs()),
-        ]
-        let rows = try withOperations { try $0.rows(statements.claim, lease) }
-        let records = try rows.map { try Self.record($0) }
-        guard !records.isEmpty else { return [] }
-        let handlers = try withOperations { connection in
-            try connection.rows(statements.progressOf, [.int64Array(records.map { Int64(bitPattern: $0.id) })])
-        }
-        var progressByID: [UInt64: [HandlerProgress]] = [:]
-        for row in handlers { progressByID[try row.id(0), default: []].append(try Self.progress(row)) }
-        let entries = records.map {
-            JournalEntry(record: $0, state: .pending, handlers: progressByID[$0.id] ?? [], finishedAt: nil)
-        }
-        progress.withLock { progress in
-            for entry in entries {
-                progress[entry.id] = Dictionary(uniqueKeysWithValues: entry.handlers.map { ($0.handler, $0) })
-            }
-        }
-        return entries
-    }
-
-    package func handlerProgress(for deliveryID: UInt64) -> [String: HandlerProgress]? {
-        if let known = progress.withLock({ $0[deliveryID] }) { return known }
-        guard let entry = try? entries(matching: JournalQuery(ids: [deliveryID])).first else { return nil }
-        return Dictionary(uniqueKeysWithValues: entry.handlers.map { ($0.handler, $0) })
-    }
-
-    package func recordAttempt(deliveryID: UInt64, progress attempt: HandlerProgress) throws {
-        try checkOpen()
-        progress.withLock { progress in
-            if progress[deliveryID] != nil { progress[deliveryID]?[attempt.handler] = attempt }
-        }
-        buffered.withLock { $0.append(.attempt(deliveryID, attempt)) }
-    }
-
-    package func recordFinished(deliveryID: UInt64, outcome: JournalRecord.State) throws {
-        try checkOpen()
-        let current = now()
-        forgetProgress(of: [deliveryID])
-        buffered.withLock { $0.append(.finished(deliveryID, outcome, at: current)) }
-    }
-
-    /// Writes the buffered attempts and outcomes in one round trip (one implicit transaction).
-    package func commitProgress() throws {
-        let writes = buffered.withLock { writes in
-            defer { writes.removeAll() }
-            return writes
-        }
-        guard !writes.isEmpty else { return }
-        // Folded first: the latest attempt per handler, the last outcome per delivery, and no
-        // attempt of a delivery done in this batch (its progress is not kept).
-        var attempts: [String: (id: UInt64, progress: HandlerProgress)] = [:]
-        var outcomes: [UInt64: (state: JournalRecord.State, at: Date)] = [:]
-        for write in writes {
-            switch write {
-            case .attempt(let id, let attempt): attempts["\(id)/\(attempt.handler)"] = (id, attempt)
-            case .finished(let id, let state, let at): outcomes[id] = (state, at)
-            }
-        }
-        let kept = attempts.values.filter { outcomes[$0.id]?.state != .done }.sorted {
-            ($0.id, $0.progress.handler) < ($1.id, $1.progress.handler)
-        }
-        let finished = outcomes.sorted { $0.key < $1.key }
-        var batch: [PostgresConnection.Statement] = []
-        if !kept.isEmpty {
-            batch.append(
-                PostgresConnection.Statement(
-                    statements.upsertProgress,
-                    [
-                        .array(kept.map { .id($0.id) }, of: PostgresValue.int8OID),
-                        .array(kept.map { .text($0.progress.handler) }, of: PostgresValue.textOID),
-                        .array(kept.map { .text($0.progress.status.rawValue) }, of: PostgresValue.textOID),
-                        .array(kept.map { .int32(Int32(clamping: $0.progress.attempts)) }, of: PostgresValue.int4OID),
-                        .array(kept.map { .text($0.progress.lastError) }, of: PostgresValue.textOID),
-                        .array(kept.map { .timestamp($0.progress.updatedAt) }, of: PostgresValue.timestamptzOID),
-                    ]
-                )
-            )
-        }
-        if !finished.isEmpty {
-            batch.append(
-                PostgresConnection.Statement(
-                    statements.finish,
-                    [
-                        .array(finished.map { .id($0.key) }, of: PostgresValue.int8OID),
-                        .array(finished.map { .text($0.value.state.rawValue) }, of: PostgresValue.textOID),
-                        .array(finished.map { .timestamp($0.value.at) }, of: PostgresValue.timestamptzOID),
-                        .timestamp(now()),
-                    ]
-                )
-            )
-        }
-        do {
-            _ = try withOperations { try $0.run(batch) }
-        } catch {
-            // Not lost: put back in front, for the next commit.
-            buffered.withLock { $0.insert(contentsOf: writes, at: 0) }
-            throw error
-        }
-    }
-
-    // MARK: Operations
-
-    package func requeue(ids: [UInt64]) throws -> [JournalRecord] {
-        try commitProgress()
-        let rows = try withOperations {
-            try $0.rows(
-                statements.requeue,
-                [
-                    .int64Array(Set(ids).sorted().map { Int64(bitPattern: $0) }), .text(owner),
-                    .seconds(configuration.lease),
-                ]
-            )
-        }
-        let records = try rows.map { try Self.record($0) }
-        progress.withLock { progress in
-            for record in records { progress[record.id] = [:] }
-        }
-        return records
-    }
-
-    package func entries(matching query: JournalQuery) throws -> [JournalEntry] {
-        try checkOpen()
-        try commitProgress()
-        let parameters: [PostgresValue] = [
-            .timestamp(query.received?.lowerBound),
-            .timestamp(query.received?.upperBound),
-            query.kinds.map { .textArray($0.sorted()) } ?? .null(PostgresValue.textArrayOID),
-            query.states.map { .textArray($0.map(\.rawValue).sorted()) } ?? .null(PostgresValue.textArrayOID),
-            query.ids.map { .int64Array($0.sorted().map { Int64(bitPattern: $0) }) }
-                ?? .null(PostgresValue.int8ArrayOID),
-            query.limit.map { .int64(Int64($0)) } ?? .null(PostgresValue.int8OID),
-        ]
-        let results = try withOperations { connection in
-            try connection.run([
-                PostgresConnection.Statement(statements.select, parameters),
-                PostgresConnection.Statement(statements.selectProgress, parameters),
-            ])
-        }
-        var handlers: [UInt64: [HandlerProgress]] = [:]
-        for row in results[1].rows {
-            handlers[try row.id(0), default: []].append(try Self.progress(row))
-        }
-        return try results[0].rows.map { row in
-            let record = try Self.record(row)
-            return JournalEntry(
-                record: record,
-                state: try JournalRecord.State(rawValue: row.text(7)).orThrow("an unknown delivery state"),
-                handlers: handlers[record.id] ?? [],
-                finishedAt: try row.optionalDate(9)
-            )
-        }
-    }
-
-    package func applyRetention() throws -> RetentionReport {
-        try checkOpen()
-        let current = now()
-        let journal = configuration.journal
-        let results = try withOperations { connection in
-            try connection.run([
-                PostgresConnection.Statement(
-                    statements.retention,
-                    [
-                        .timestamp(current.addingTimeInterval(-journal.completedRetention.asTimeInterval)),
-                        .timestamp(current.addingTimeInterval(-journal.deadLetterRetention.asTimeInterval)),
-                        .timestamp(current.addingTimeInterval(-journal.deduplicationWindow.asTimeInterval)),
-                    ]
-                ),
-                PostgresConnection.Statement(statements.forgetExpiredKeys, [.timestamp(current)]),
-            ])
-        }
-        var report = RetentionReport()
-        let row = try results[0].rows.first.orThrow("retention returned no row")
-        report.deliveriesRemoved = Int(try row.int64(0))
-        report.bytesFreed = Int(try row.int64(1))
-        return report
-    }
-
-    package func purge(states: Set<JournalRecord.State>, finishedBefore: Date) throws -> Int {
-        try DeliveryStoreArguments.checkPurge(states)
-        try checkOpen()
-        try commitProgress()
-        let rows = try withOperations { connection in
-            try connection.rows(
-                statements.purge,
-                [.textArray(states.map(\.rawValue).sorted()), .timestamp(finishedBefore)]
-            )
-        }
-        return Int(try rows.first.orThrow("purge returned no row").int64(0))
-    }
-
     package func close() throws {
         guard !closed.withLock({ $0 }) else { return }
         defer {
@@ -578,7 +346,7 @@ package final class PostgresDeliveryStore: DeliveryStore {
 
     // MARK: Connections
 
-    private func checkOpen() throws(JournalError) {
+    func checkOpen() throws(JournalError) {
         if closed.withLock({ $0 }) { throw JournalError(.closed, "the store is closed") }
     }
 
@@ -603,7 +371,7 @@ package final class PostgresDeliveryStore: DeliveryStore {
     ///
     /// Its outcome also tells `/healthz`: a connection failure is an outage, a success ends one
     /// (so an idle instance notices both within one renewal).
-    private func withOperations<Result>(_ body: (PostgresConnection) throws -> Result) throws -> Result {
+    func withOperations<Result>(_ body: (PostgresConnection) throws -> Result) throws -> Result {
         do {
             let result = try operations.withLock { (session) throws -> Result in
                 try body(try openConnection(&session))
@@ -616,7 +384,7 @@ package final class PostgresDeliveryStore: DeliveryStore {
         }
     }
 
-    private func forgetProgress(of ids: [UInt64]) {
+    func forgetProgress(of ids: [UInt64]) {
         guard !ids.isEmpty else { return }
         progress.withLock { progress in
             for id in ids { progress[id] = nil }
@@ -641,7 +409,7 @@ package final class PostgresDeliveryStore: DeliveryStore {
 
     /// A record from the columns `id, kind, received_at, method, target, headers, body, _,
     /// dead_letter_reason`.
-    private static func record(_ row: PostgresRow) throws(PostgresError) -> JournalRecord {
+    static func record(_ row: PostgresRow) throws(PostgresError) -> JournalRecord {
         JournalRecord(
             id: try row.id(0),
             kind: try row.text(1),
@@ -657,7 +425,7 @@ package final class PostgresDeliveryStore: DeliveryStore {
     }
 
     /// Progress from the columns `delivery_id, handler, status, attempts, last_error, updated_at`.
-    private static func progress(_ row: PostgresRow) throws(PostgresError) -> HandlerProgress {
+    static func progress(_ row: PostgresRow) throws(PostgresError) -> HandlerProgress {
         HandlerProgress(
             handler: try row.text(1),
             status: try HandlerProgress.Status(rawValue: row.text(2)).orThrow("an unknown handler status"),
@@ -671,7 +439,7 @@ package final class PostgresDeliveryStore: DeliveryStore {
 
 extension Optional {
     /// The value, or a ``PostgresError/Code/protocolViolation`` saying what was missing.
-    fileprivate func orThrow(_ what: String) throws(PostgresError) -> Wrapped {
+    func orThrow(_ what: String) throws(PostgresError) -> Wrapped {
         guard let self else { throw PostgresError.protocolViolation(what) }
         return self
     }
