@@ -49,7 +49,7 @@ sources() {
     postgres)
         echo "$library" Sources/PromptEventsServer/Postgres/PostgresProtocol.swift \
             Sources/PromptEventsServer/Postgres/PostgresValue.swift Sources/PromptEventsServer/Postgres/PostgresError.swift \
-            Sources/PromptEventsServer/Postgres/SCRAM.swift Sources/PromptEventsServer/Journal/DeduplicationIndex.swift \
+            Sources/PromptEventsServer/Postgres/SCRAM*.swift Sources/PromptEventsServer/Journal/DeduplicationIndex.swift \
             Fuzz/PostgresMessages.swift
         ;;
     *) die "unknown target '$1' (targets: ${TARGETS[*]}, all)" ;;

@@ -94,18 +94,18 @@ package struct SCRAMSHA256Client: Sendable {
     package init(username: String = "", password: String, nonce: String) {
         let nonceBytes = Array(nonce.utf8)
         precondition(
-            !nonceBytes.isEmpty && nonceBytes.allSatisfy(Syntax.isNonceByte),
+            !nonceBytes.isEmpty && nonceBytes.allSatisfy(SCRAMSyntax.isNonceByte),
             "a SCRAM nonce must be non-empty printable ASCII without commas"
         )
-        var bare = Syntax.usernamePrefix
+        var bare = SCRAMSyntax.usernamePrefix
         for byte in username.utf8 {
             switch byte {
-            case Syntax.equalsSign: bare.append(contentsOf: Syntax.escapedEqualsSign)
-            case Syntax.comma: bare.append(contentsOf: Syntax.escapedComma)
+            case SCRAMSyntax.equalsSign: bare.append(contentsOf: SCRAMSyntax.escapedEqualsSign)
+            case SCRAMSyntax.comma: bare.append(contentsOf: SCRAMSyntax.escapedComma)
             default: bare.append(byte)
             }
         }
-        bare.append(contentsOf: Syntax.nonceSeparator)
+        bare.append(contentsOf: SCRAMSyntax.nonceSeparator)
         bare.append(contentsOf: nonceBytes)
         self.clientNonce = nonceBytes
         self.clientFirstBare = bare
@@ -124,7 +124,7 @@ package struct SCRAMSHA256Client: Sendable {
     /// The client-first-message: `n,,n=<saslname>,r=<nonce>`.
     ///
     /// Send it as the data of `SASLInitialResponse`. Reading it does not advance the exchange.
-    package var clientFirstMessage: [UInt8] { Syntax.gs2Header + clientFirstBare }
+    package var clientFirstMessage: [UInt8] { SCRAMSyntax.gs2Header + clientFirstBare }
 
     /// Checks the server-first-message and computes the client-final-message with the client's proof.
     ///
@@ -156,23 +156,23 @@ package struct SCRAMSHA256Client: Sendable {
             iterations: serverFirst.iterationCount
         )
         let saltedPasswordMAC = HMAC<SHA256>(key: saltedPassword)
-        let clientKey = saltedPasswordMAC.authenticationCode(for: Syntax.clientKeyLabel)
+        let clientKey = saltedPasswordMAC.authenticationCode(for: SCRAMSyntax.clientKeyLabel)
         let storedKey = SHA256.hash(clientKey)
-        let serverKey = saltedPasswordMAC.authenticationCode(for: Syntax.serverKeyLabel)
+        let serverKey = saltedPasswordMAC.authenticationCode(for: SCRAMSyntax.serverKeyLabel)
 
-        var clientFinal = Syntax.channelBindingAndNoncePrefix
+        var clientFinal = SCRAMSyntax.channelBindingAndNoncePrefix
         clientFinal.append(contentsOf: serverFirst.nonce)
         var authMessage = clientFirstBare
-        authMessage.append(Syntax.comma)
+        authMessage.append(SCRAMSyntax.comma)
         authMessage.append(contentsOf: message)
-        authMessage.append(Syntax.comma)
+        authMessage.append(SCRAMSyntax.comma)
         authMessage.append(contentsOf: clientFinal)
 
         let clientSignature = HMAC<SHA256>(key: storedKey).authenticationCode(for: authMessage)
         let clientProof = zip(clientKey, clientSignature).map { $0 ^ $1 }
         let serverSignature = HMAC<SHA256>(key: serverKey).authenticationCode(for: authMessage)
 
-        clientFinal.append(contentsOf: Syntax.proofPrefix)
+        clientFinal.append(contentsOf: SCRAMSyntax.proofPrefix)
         clientFinal.append(contentsOf: Base64.encode(clientProof).utf8)
         state = .awaitingFinal(serverSignature: serverSignature)
         return clientFinal
@@ -227,7 +227,7 @@ package struct SCRAMSHA256Client: Sendable {
         let passwordMAC = HMAC<SHA256>(key: password)
         var stream = passwordMAC.makeStream()
         stream.update(salt)
-        stream.update(Syntax.firstBlockIndex)
+        stream.update(SCRAMSyntax.firstBlockIndex)
         var block = stream.finalize()
         var result = block
         for _ in 1..<iterations {
@@ -246,19 +246,19 @@ package struct SCRAMSHA256Client: Sendable {
     ///   - expectedSignature: ServerSignature, computed from the server-first-message.
     /// - Throws: ``SCRAMError`` unless the message is `v=` with the expected signature.
     private static func verify(serverFinal message: [UInt8], expectedSignature: [UInt8]) throws(SCRAMError) {
-        let fields = message.split(separator: Syntax.comma, omittingEmptySubsequences: false)
+        let fields = message.split(separator: SCRAMSyntax.comma, omittingEmptySubsequences: false)
         let first = fields.first ?? []
-        if let errorValue = Syntax.value(of: Syntax.errorPrefix, in: first) {
-            let text = Syntax.printable(errorValue)
+        if let errorValue = SCRAMSyntax.value(of: SCRAMSyntax.errorPrefix, in: first) {
+            let text = SCRAMSyntax.printable(errorValue)
             throw SCRAMError(.serverRejected, "the server rejected the authentication: \(text)", serverError: text)
         }
-        guard let encodedSignature = Syntax.value(of: Syntax.verifierPrefix, in: first) else {
+        guard let encodedSignature = SCRAMSyntax.value(of: SCRAMSyntax.verifierPrefix, in: first) else {
             throw SCRAMError(
                 .malformedMessage,
                 "the server-final-message has neither a verifier (v=) nor an error (e=)"
             )
         }
-        guard fields.dropFirst().allSatisfy(Syntax.isAttribute) else {
+        guard fields.dropFirst().allSatisfy(SCRAMSyntax.isAttribute) else {
             throw SCRAMError(.malformedMessage, "the server-final-message has a malformed extension")
         }
         guard let signature = Base64.decode(String(decoding: encodedSignature, as: UTF8.self)) else {
@@ -303,21 +303,26 @@ extension SCRAMSHA256Client {
         ///   - clientNonce: The nonce of the client-first-message, which the server's must extend.
         /// - Throws: ``SCRAMError`` when the message is malformed or unacceptable.
         init(parsing message: [UInt8], clientNonce: [UInt8]) throws(SCRAMError) {
-            let fields = message.split(separator: Syntax.comma, omittingEmptySubsequences: false)
-            if let first = fields.first, Syntax.value(of: Syntax.mandatoryExtensionPrefix, in: first) != nil {
+            let fields = message.split(separator: SCRAMSyntax.comma, omittingEmptySubsequences: false)
+            if let first = fields.first, SCRAMSyntax.value(of: SCRAMSyntax.mandatoryExtensionPrefix, in: first) != nil {
                 throw SCRAMError(
                     .unsupportedExtension,
                     "the server-first-message requires an extension (m=) this client does not support"
                 )
             }
-            let nonce = try Self.attribute(Syntax.noncePrefix, at: 0, of: fields, meaning: "nonce")
-            let encodedSalt = try Self.attribute(Syntax.saltPrefix, at: 1, of: fields, meaning: "salt")
-            let digits = try Self.attribute(Syntax.iterationCountPrefix, at: 2, of: fields, meaning: "iteration count")
-            guard fields.dropFirst(3).allSatisfy(Syntax.isAttribute) else {
+            let nonce = try Self.attribute(SCRAMSyntax.noncePrefix, at: 0, of: fields, meaning: "nonce")
+            let encodedSalt = try Self.attribute(SCRAMSyntax.saltPrefix, at: 1, of: fields, meaning: "salt")
+            let digits = try Self.attribute(
+                SCRAMSyntax.iterationCountPrefix,
+                at: 2,
+                of: fields,
+                meaning: "iteration count"
+            )
+            guard fields.dropFirst(3).allSatisfy(SCRAMSyntax.isAttribute) else {
                 throw SCRAMError(.malformedMessage, "the server-first-message has a malformed extension")
             }
 
-            guard nonce.allSatisfy(Syntax.isNonceByte) else {
+            guard nonce.allSatisfy(SCRAMSyntax.isNonceByte) else {
                 throw SCRAMError(.malformedMessage, "the server nonce (r=) is not printable ASCII")
             }
             guard nonce.count >= clientNonce.count, nonce.starts(with: clientNonce) else {
@@ -346,7 +351,7 @@ extension SCRAMSHA256Client {
             of fields: [ArraySlice<UInt8>],
             meaning: String
         ) throws(SCRAMError) -> ArraySlice<UInt8> {
-            guard index < fields.count, let value = Syntax.value(of: prefix, in: fields[index]) else {
+            guard index < fields.count, let value = SCRAMSyntax.value(of: prefix, in: fields[index]) else {
                 let name = String(decoding: prefix, as: UTF8.self)
                 throw SCRAMError(
                     .malformedMessage,
@@ -362,13 +367,13 @@ extension SCRAMSHA256Client {
         /// - Returns: The count, in 1…``SCRAMSHA256Client/maximumIterationCount``.
         /// - Throws: ``SCRAMError`` when the value is not a number or out of range.
         private static func parseIterationCount(_ digits: ArraySlice<UInt8>) throws(SCRAMError) -> Int {
-            guard !digits.isEmpty, digits.allSatisfy(Syntax.isDigit) else {
+            guard !digits.isEmpty, digits.allSatisfy(SCRAMSyntax.isDigit) else {
                 throw SCRAMError(.malformedMessage, "the iteration count (i=) is not a decimal number")
             }
             let maximum = SCRAMSHA256Client.maximumIterationCount
             var count = 0
             for digit in digits {
-                count = count * Syntax.decimalBase + Int(digit - Syntax.zeroDigit)
+                count = count * SCRAMSyntax.decimalBase + Int(digit - SCRAMSyntax.zeroDigit)
                 guard count <= maximum else {
                     throw SCRAMError(.unacceptableIterationCount, "the iteration count (i=) is above \(maximum)")
                 }
@@ -376,190 +381,10 @@ extension SCRAMSHA256Client {
             guard count >= 1 else {
                 throw SCRAMError(.unacceptableIterationCount, "the iteration count (i=) is 0; it must be at least 1")
             }
-            guard digits.first != Syntax.zeroDigit else {
+            guard digits.first != SCRAMSyntax.zeroDigit else {
                 throw SCRAMError(.malformedMessage, "the iteration count (i=) has a leading zero")
             }
             return count
         }
     }
-}
-
-/// The bytes and small predicates of the SCRAM message syntax (RFC 5802 §7).
-private enum Syntax {
-    /// Separates attributes.
-    static let comma = UInt8(ascii: ",")
-
-    /// Separates an attribute's letter from its value.
-    static let equalsSign = UInt8(ascii: "=")
-
-    /// The digit zero.
-    static let zeroDigit = UInt8(ascii: "0")
-
-    /// The base of the iteration count's notation.
-    static let decimalBase = 10
-
-    /// The GS2 header without channel binding or authorization identity: the client does not support
-    /// channel binding.
-    static let gs2Header = Array("n,,".utf8)
-
-    /// Starts the client-first-message-bare.
-    static let usernamePrefix = Array("n=".utf8)
-
-    /// Separates the user name from the nonce in the client-first-message-bare.
-    static let nonceSeparator = Array(",r=".utf8)
-
-    /// `=` in a saslname.
-    static let escapedEqualsSign = Array("=3D".utf8)
-
-    /// `,` in a saslname.
-    static let escapedComma = Array("=2C".utf8)
-
-    /// Starts the client-final-message: the Base64 GS2 header (`c=biws`), then the nonce attribute.
-    static let channelBindingAndNoncePrefix = Array(("c=" + Base64.encode(gs2Header) + ",r=").utf8)
-
-    /// Introduces the proof at the end of the client-final-message.
-    static let proofPrefix = Array(",p=".utf8)
-
-    /// A mandatory extension, which no server defines and the client must refuse.
-    static let mandatoryExtensionPrefix = Array("m=".utf8)
-
-    /// The combined nonce.
-    static let noncePrefix = Array("r=".utf8)
-
-    /// The Base64 salt.
-    static let saltPrefix = Array("s=".utf8)
-
-    /// The iteration count.
-    static let iterationCountPrefix = Array("i=".utf8)
-
-    /// The server signature in the server-final-message.
-    static let verifierPrefix = Array("v=".utf8)
-
-    /// The server's error in the server-final-message.
-    static let errorPrefix = Array("e=".utf8)
-
-    /// The message of ClientKey = HMAC(SaltedPassword, "Client Key").
-    static let clientKeyLabel = Array("Client Key".utf8)
-
-    /// The message of ServerKey = HMAC(SaltedPassword, "Server Key").
-    static let serverKeyLabel = Array("Server Key".utf8)
-
-    /// INT(1), the big-endian index of PBKDF2's first and only block.
-    static let firstBlockIndex: [UInt8] = [0, 0, 0, 1]
-
-    /// The bytes `printable` keeps: space through tilde.
-    static let printableBytes: ClosedRange<UInt8> = 0x20...0x7E
-
-    /// The most bytes of a server error kept for messages.
-    static let maximumServerErrorByteCount = 200
-
-    /// Whether a byte may appear in a nonce: printable ASCII except `,` (RFC 5802 `printable`).
-    ///
-    /// - Parameter byte: The byte.
-    /// - Returns: Whether it is in `%x21-2B / %x2D-7E`.
-    static func isNonceByte(_ byte: UInt8) -> Bool {
-        byte != comma && byte != UInt8(ascii: " ") && printableBytes.contains(byte)
-    }
-
-    /// Whether a byte is an ASCII decimal digit.
-    ///
-    /// - Parameter byte: The byte.
-    /// - Returns: Whether it is `0` through `9`.
-    static func isDigit(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-    }
-
-    /// Whether a field is an attribute: an ASCII letter, `=`, then any value.
-    ///
-    /// - Parameter field: One comma-separated field.
-    /// - Returns: Whether it has the shape of an attribute.
-    static func isAttribute(_ field: ArraySlice<UInt8>) -> Bool {
-        guard field.count >= 2, let letter = field.first else { return false }
-        let isLetter =
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(letter)
-            || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(letter)
-        return isLetter && field[field.index(after: field.startIndex)] == equalsSign
-    }
-
-    /// The value of a field if it is the given attribute.
-    ///
-    /// - Parameters:
-    ///   - prefix: The attribute's letter and `=`.
-    ///   - field: One comma-separated field.
-    /// - Returns: The bytes after the prefix, or `nil` if the field is another attribute.
-    static func value(of prefix: [UInt8], in field: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
-        guard field.starts(with: prefix) else { return nil }
-        return field.dropFirst(prefix.count)
-    }
-
-    /// Server text made safe for a log line: printable ASCII only, other bytes as `?`, truncated.
-    ///
-    /// - Parameter bytes: The server's bytes.
-    /// - Returns: At most ``maximumServerErrorByteCount`` printable ASCII characters.
-    static func printable(_ bytes: ArraySlice<UInt8>) -> String {
-        let visible = bytes.prefix(maximumServerErrorByteCount).map { byte in
-            printableBytes.contains(byte) ? byte : UInt8(ascii: "?")
-        }
-        return String(decoding: visible, as: UTF8.self)
-    }
-}
-
-/// Why a SCRAM-SHA-256 exchange failed, in words safe to log.
-///
-/// Match on ``code``; read ``message`` for a person. Neither ever contains the password, a derived
-/// key, the proof or a signature. The only text taken from the server is its `e=` error value, in
-/// ``serverError`` and the message, reduced to at most 200 printable ASCII characters.
-package struct SCRAMError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// A stable classification of SCRAM failures.
-    package enum Code: Hashable, Sendable, CustomStringConvertible {
-        /// A server message does not follow the SCRAM syntax: a missing, misplaced or malformed attribute.
-        case malformedMessage
-        /// The server-first-message requires a mandatory extension (`m=`).
-        case unsupportedExtension
-        /// The server nonce does not begin with the client nonce.
-        case nonceMismatch
-        /// The iteration count is 0 or above ``SCRAMSHA256Client/maximumIterationCount``.
-        case unacceptableIterationCount
-        /// The server sent `e=`: it refused the proof (a wrong password) or failed otherwise.
-        case serverRejected
-        /// The server's signature is wrong: the server does not know the password's verifier.
-        case serverSignatureMismatch
-        /// A message arrived in the wrong state, for example a second server-first-message.
-        case outOfOrder
-
-        /// A short snake-case name, stable for logs, for example `server_signature_mismatch`.
-        package var description: String {
-            switch self {
-            case .malformedMessage: "malformed_message"
-            case .unsupportedExtension: "unsupported_extension"
-            case .nonceMismatch: "nonce_mismatch"
-            case .unacceptableIterationCount: "unacceptable_iteration_count"
-            case .serverRejected: "server_rejected"
-            case .serverSignatureMismatch: "server_signature_mismatch"
-            case .outOfOrder: "out_of_order"
-            }
-        }
-    }
-
-    /// What went wrong.
-    package var code: Code
-    /// One sentence for a person; never contains secret material.
-    package var message: String
-    /// For ``Code/serverRejected``: the server's error value, for example `invalid-proof`.
-    package var serverError: String?
-
-    /// Creates an error.
-    ///
-    /// - Parameters:
-    ///   - code: The classification.
-    ///   - message: The explanation, free of secrets.
-    ///   - serverError: The server's `e=` value, already reduced to printable ASCII.
-    package init(_ code: Code, _ message: String, serverError: String? = nil) {
-        self.code = code
-        self.message = message
-        self.serverError = serverError
-    }
-
-    /// The code followed by the message, for logs.
-    package var description: String { "\(code): \(message)" }
 }
